@@ -1,0 +1,225 @@
+import { Configuration } from 'openid-client';
+import { OidcError } from './errors.js';
+import type { ClientAuthMethod, Clock, Logger, OidcOptions } from './options.js';
+
+export interface ResolvedProvider {
+  readonly id: string;
+  readonly issuer: string | undefined;
+  readonly clientId: string;
+  readonly clientSecret: string | undefined;
+  readonly config: Configuration | undefined;
+  readonly clientAuthMethod: ClientAuthMethod;
+  readonly idTokenSigningAlg: string;
+  readonly scope: string;
+  readonly authorizationParams: Readonly<Record<string, string>>;
+  /** Absolute redirect_uri registered at the IdP. */
+  readonly redirectUri: string;
+  /** Path (relative to where the middleware is mounted) that receives the callback. */
+  readonly callbackPath: string;
+  readonly allowInsecureRequests: boolean;
+}
+
+export interface ResolvedConfig {
+  readonly baseUrl: URL;
+  readonly origin: string;
+  readonly providers: readonly ResolvedProvider[];
+  readonly routes: { readonly login: string; readonly callback: string; readonly logout: string; readonly postLogoutRedirect: string };
+  readonly idpLogout: boolean;
+  readonly httpTimeoutMs: number;
+  readonly clockToleranceSec: number;
+  readonly jwksCooldownSec: number;
+  readonly transactionTtlSec: number;
+  readonly maxTransactions: number;
+  readonly sessionKey: string;
+  readonly fetchUserinfo: boolean;
+  readonly loginParams: ReadonlySet<string>;
+  readonly absoluteDurationSec: number;
+  readonly customFetch: typeof fetch | undefined;
+  readonly clock: Clock;
+  readonly logger: Logger;
+}
+
+const KNOWN_OPTIONS = new Set([
+  'issuer', 'clientId', 'clientSecret', 'config', 'clientAuthMethod', 'idTokenSigningAlg', 'scope',
+  'authorizationParams', 'baseUrl', 'routes', 'idpLogout', 'httpTimeout', 'allowInsecureRequests',
+  'clockTolerance', 'jwksCooldown', 'transactionTtl', 'maxTransactions', 'sessionKey', 'fetchUserinfo',
+  'loginParams', 'absoluteDuration', 'customFetch', 'clock', 'logger',
+]);
+const KNOWN_ROUTES = new Set(['login', 'callback', 'logout', 'postLogoutRedirect']);
+const CLIENT_AUTH_METHODS = new Set<string>(['client_secret_basic', 'client_secret_post', 'none']);
+const SIGNING_ALGS = new Set(['RS256', 'RS384', 'RS512', 'PS256', 'PS384', 'PS512', 'ES256', 'ES384', 'ES512', 'EdDSA', 'Ed25519']);
+/** Parameters the library owns; an app may never override them. */
+export const PROTECTED_AUTHORIZATION_PARAMS = new Set([
+  'client_id', 'redirect_uri', 'response_type', 'state', 'nonce', 'code_challenge', 'code_challenge_method',
+  'request', 'request_uri', 'client_secret',
+]);
+const LOOPBACK_HOSTS = new Set(['127.0.0.1', 'localhost', '[::1]']);
+const SILENT_LOGGER: Logger = { debug() {}, info() {}, warn() {}, error() {} };
+
+function invalid(message: string): OidcError {
+  return new OidcError('ERR_OIDC_INVALID_CONFIG', `oidc(): ${message}`);
+}
+
+function optionalString(value: unknown, name: string): string | undefined {
+  if (value === undefined) return undefined;
+  if (typeof value !== 'string' || value.length === 0) throw invalid(`"${name}" must be a non-empty string`);
+  return value;
+}
+
+function numberInRange(value: unknown, name: string, fallback: number, min: number, max: number): number {
+  if (value === undefined) return fallback;
+  if (typeof value !== 'number' || !Number.isFinite(value) || value < min || value > max) {
+    throw invalid(`"${name}" must be a number from ${min} to ${max}`);
+  }
+  return value;
+}
+
+function optionalBoolean(value: unknown, name: string, fallback: boolean): boolean {
+  if (value === undefined) return fallback;
+  if (typeof value !== 'boolean') throw invalid(`"${name}" must be true or false`);
+  return value;
+}
+
+function routePath(value: unknown, name: string, fallback: string): string {
+  if (value === undefined) return fallback;
+  if (typeof value !== 'string' || !/^\/[A-Za-z0-9\-._~/]*$/.test(value)) {
+    throw invalid(`"routes.${name}" must be a path starting with "/"`);
+  }
+  return value;
+}
+
+export function isLoopbackHost(hostname: string): boolean {
+  return LOOPBACK_HOSTS.has(hostname);
+}
+
+function parseUrl(value: unknown, name: string): URL {
+  if (typeof value !== 'string') throw invalid(`"${name}" must be an absolute http(s) URL string`);
+  let url: URL;
+  try {
+    url = new URL(value);
+  } catch {
+    throw invalid(`"${name}" must be an absolute http(s) URL (got ${JSON.stringify(value)})`);
+  }
+  if (url.protocol !== 'https:' && url.protocol !== 'http:') throw invalid(`"${name}" must use http or https`);
+  if (url.search || url.hash) throw invalid(`"${name}" must not have a query or fragment`);
+  return url;
+}
+
+function stringRecord(value: unknown, name: string): Record<string, string> {
+  if (value === undefined) return {};
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) throw invalid(`"${name}" must be an object of strings`);
+  const out: Record<string, string> = {};
+  for (const [key, entry] of Object.entries(value)) {
+    if (typeof entry !== 'string') throw invalid(`"${name}.${key}" must be a string`);
+    if (PROTECTED_AUTHORIZATION_PARAMS.has(key)) throw invalid(`"${name}.${key}" is set by the library and cannot be overridden`);
+    out[key] = entry;
+  }
+  return out;
+}
+
+function resolveLogger(value: unknown): Logger {
+  if (value === undefined) return SILENT_LOGGER;
+  const logger = value as Partial<Logger>;
+  for (const level of ['debug', 'info', 'warn', 'error'] as const) {
+    if (typeof logger[level] !== 'function') throw invalid(`"logger.${level}" must be a function`);
+  }
+  return logger as Logger;
+}
+
+function resolveProvider(options: OidcOptions, baseUrl: URL, callbackPath: string, allowInsecure: boolean): ResolvedProvider {
+  const clientId = optionalString(options.clientId, 'clientId');
+  if (!clientId) throw invalid('"clientId" is required');
+  const clientSecret = optionalString(options.clientSecret, 'clientSecret');
+  const config = options.config;
+  if (config !== undefined && !(config instanceof Configuration)) {
+    throw invalid('"config" must be an openid-client Configuration');
+  }
+  let issuer: string | undefined;
+  if (config === undefined) {
+    const issuerUrl = parseUrl(options.issuer, 'issuer');
+    if (issuerUrl.pathname.includes('/.well-known/')) {
+      throw invalid('"issuer" must be the issuer URL, not its .well-known discovery document');
+    }
+    if (issuerUrl.protocol === 'http:' && !allowInsecure && !isLoopbackHost(issuerUrl.hostname)) {
+      throw invalid('"issuer" must use https (http is allowed for 127.0.0.1, localhost and ::1, or with "allowInsecureRequests: true")');
+    }
+    issuer = options.issuer;
+  } else if (options.issuer !== undefined) {
+    throw invalid('pass either "issuer" or "config", not both');
+  }
+  const method = options.clientAuthMethod ?? (clientSecret ? 'client_secret_basic' : 'none');
+  if (!CLIENT_AUTH_METHODS.has(method)) {
+    throw invalid(`"clientAuthMethod" must be one of ${[...CLIENT_AUTH_METHODS].join(', ')}`);
+  }
+  if (method !== 'none' && !clientSecret) throw invalid(`"clientSecret" is required with clientAuthMethod "${method}"`);
+  const alg = options.idTokenSigningAlg ?? 'RS256';
+  if (!SIGNING_ALGS.has(alg)) {
+    throw invalid(`"idTokenSigningAlg" must be an asymmetric JWS algorithm (${[...SIGNING_ALGS].join(', ')})`);
+  }
+  const scope = optionalString(options.scope, 'scope') ?? 'openid profile email';
+  if (!scope.split(' ').includes('openid')) throw invalid('"scope" must include "openid"');
+  const redirect = new URL(baseUrl.href);
+  redirect.pathname = (baseUrl.pathname.replace(/\/$/, '') + callbackPath) || '/';
+  return Object.freeze({
+    id: 'default',
+    issuer,
+    clientId,
+    clientSecret,
+    config,
+    clientAuthMethod: method,
+    idTokenSigningAlg: alg,
+    scope,
+    authorizationParams: Object.freeze(stringRecord(options.authorizationParams, 'authorizationParams')),
+    redirectUri: redirect.href,
+    callbackPath,
+    allowInsecureRequests: allowInsecure,
+  });
+}
+
+/** Validates the options once, at construction; every mistake names the option. */
+export function resolveConfig(options: OidcOptions): ResolvedConfig {
+  if (typeof options !== 'object' || options === null) throw invalid('options must be an object');
+  for (const key of Object.keys(options)) {
+    if (!KNOWN_OPTIONS.has(key)) throw invalid(`unknown option "${key}"`);
+  }
+  const baseUrl = parseUrl(options.baseUrl, 'baseUrl');
+  const routes = options.routes ?? {};
+  if (typeof routes !== 'object' || routes === null) throw invalid('"routes" must be an object');
+  for (const key of Object.keys(routes)) {
+    if (!KNOWN_ROUTES.has(key)) throw invalid(`unknown option "routes.${key}"`);
+  }
+  const resolvedRoutes = Object.freeze({
+    login: routePath(routes.login, 'login', '/login'),
+    callback: routePath(routes.callback, 'callback', '/callback'),
+    logout: routePath(routes.logout, 'logout', '/logout'),
+    postLogoutRedirect: routePath(routes.postLogoutRedirect, 'postLogoutRedirect', '/'),
+  });
+  const allowInsecure = optionalBoolean(options.allowInsecureRequests, 'allowInsecureRequests', false);
+  const provider = resolveProvider(options, baseUrl, resolvedRoutes.callback, allowInsecure);
+  if (options.customFetch !== undefined && typeof options.customFetch !== 'function') throw invalid('"customFetch" must be a function');
+  if (options.clock !== undefined && typeof options.clock !== 'function') throw invalid('"clock" must be a function returning milliseconds');
+  const loginParams = options.loginParams ?? [];
+  if (!Array.isArray(loginParams) || loginParams.some((p) => typeof p !== 'string' || PROTECTED_AUTHORIZATION_PARAMS.has(p))) {
+    throw invalid('"loginParams" must be an array of parameter names other than the ones the library sets');
+  }
+  const sessionKey = optionalString(options.sessionKey, 'sessionKey') ?? 'oidc';
+  return Object.freeze({
+    baseUrl,
+    origin: baseUrl.origin,
+    providers: Object.freeze([provider]),
+    routes: resolvedRoutes,
+    idpLogout: optionalBoolean(options.idpLogout, 'idpLogout', false),
+    httpTimeoutMs: numberInRange(options.httpTimeout, 'httpTimeout', 5000, 100, 120_000),
+    clockToleranceSec: numberInRange(options.clockTolerance, 'clockTolerance', 60, 0, 300),
+    jwksCooldownSec: numberInRange(options.jwksCooldown, 'jwksCooldown', 1, 0, 600),
+    transactionTtlSec: numberInRange(options.transactionTtl, 'transactionTtl', 600, 10, 86_400),
+    maxTransactions: numberInRange(options.maxTransactions, 'maxTransactions', 5, 1, 50),
+    sessionKey,
+    fetchUserinfo: optionalBoolean(options.fetchUserinfo, 'fetchUserinfo', true),
+    loginParams: new Set(['prompt', 'login_hint', 'ui_locales', ...loginParams]),
+    absoluteDurationSec: numberInRange(options.absoluteDuration, 'absoluteDuration', 7 * 86_400, 60, 366 * 86_400),
+    customFetch: options.customFetch,
+    clock: options.clock ?? Date.now,
+    logger: resolveLogger(options.logger),
+  });
+}

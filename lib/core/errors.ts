@@ -1,0 +1,67 @@
+/**
+ * The one error class of oidc-session. `code` is stable and documented; `status` is the HTTP status the
+ * adapters (and Express's / Koa's default handlers) answer with; `expose` says whether the message may be
+ * shown to the end user (4xx only). Messages never contain tokens, codes or raw IdP text.
+ */
+export const ERROR_STATUS = {
+  ERR_OIDC_INVALID_CONFIG: 500,
+  ERR_OIDC_NO_SESSION: 500,
+  ERR_OIDC_NOT_MOUNTED: 500,
+  ERR_OIDC_SESSION_STORE: 500,
+  ERR_OIDC_STORE_UNAVAILABLE: 503,
+  ERR_OIDC_DISCOVERY_FAILED: 502,
+  ERR_OIDC_IDP_TIMEOUT: 504,
+  ERR_OIDC_UNKNOWN_PROVIDER: 400,
+  ERR_OIDC_INVALID_CALLBACK: 400,
+  ERR_OIDC_MISSING_TRANSACTION: 400,
+  ERR_OIDC_INVALID_GRANT: 400,
+  ERR_OIDC_ACCESS_DENIED: 401,
+  ERR_OIDC_TOKEN_REQUEST_FAILED: 502,
+  ERR_OIDC_INVALID_ID_TOKEN: 502,
+  ERR_OIDC_USERINFO_FAILED: 502,
+  ERR_OIDC_UNAUTHENTICATED: 401,
+  ERR_OIDC_REFRESH_FAILED: 401,
+  ERR_OIDC_LOGIN_REFUSED: 403,
+  ERR_OIDC_FORBIDDEN: 403,
+  ERR_OIDC_CROSS_SITE_REQUEST: 403,
+  ERR_OIDC_METHOD_NOT_ALLOWED: 405,
+  ERR_OIDC_INVALID_LOGOUT_TOKEN: 400,
+} as const;
+
+export type OidcErrorCode = keyof typeof ERROR_STATUS;
+
+export interface OidcErrorOptions {
+  cause?: unknown;
+  /** Extra response headers, honoured by Express's default error handler (`err.headers`). */
+  headers?: Record<string, string>;
+  /** The OAuth error code the IdP answered with (`access_denied`, `login_required`, `invalid_grant`...). */
+  idpError?: string;
+  /** The IdP's error_description. Never part of `message`; render it escaped if at all. */
+  idpErrorDescription?: string;
+}
+
+export class OidcError extends Error {
+  readonly code: OidcErrorCode;
+  readonly status: number;
+  readonly statusCode: number;
+  readonly expose: boolean;
+  readonly headers: Record<string, string> | undefined;
+  readonly idpError: string | undefined;
+  readonly idpErrorDescription: string | undefined;
+
+  constructor(code: OidcErrorCode, message: string, options: OidcErrorOptions = {}) {
+    super(message, options.cause === undefined ? undefined : { cause: options.cause });
+    this.name = 'OidcError';
+    this.code = code;
+    this.status = ERROR_STATUS[code];
+    this.statusCode = this.status;
+    this.expose = this.status < 500;
+    this.headers = options.headers;
+    this.idpError = options.idpError;
+    this.idpErrorDescription = options.idpErrorDescription;
+  }
+}
+
+export function isOidcError(value: unknown): value is OidcError {
+  return value instanceof OidcError;
+}

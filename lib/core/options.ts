@@ -1,0 +1,79 @@
+import type { Configuration } from 'openid-client';
+
+/** How the client authenticates at the token endpoint. */
+export type ClientAuthMethod = 'client_secret_basic' | 'client_secret_post' | 'none';
+
+/** The IdP-specific part of the options. */
+export interface ProviderOptions {
+  /** Issuer URL; discovery runs against `{issuer}/.well-known/openid-configuration`. */
+  issuer?: string;
+  clientId: string;
+  /** Omit for a public client (PKCE only). */
+  clientSecret?: string;
+  /** An openid-client Configuration to use instead of discovery (custom fetch, clock tolerance, tests). */
+  config?: Configuration;
+  /** Default: `client_secret_basic` with a secret, `none` without. */
+  clientAuthMethod?: ClientAuthMethod;
+  /** The only algorithm ID tokens may be signed with. Default `RS256`. */
+  idTokenSigningAlg?: string;
+  /** Default `openid profile email`. */
+  scope?: string;
+  /** Extra static authorization request parameters (`audience`, `resource`, `acr_values`...). */
+  authorizationParams?: Record<string, string>;
+}
+
+export interface RouteOptions {
+  /** Default `/login`. */
+  login?: string;
+  /** Default `/callback`. */
+  callback?: string;
+  /** Default `/logout`. */
+  logout?: string;
+  /** Where the IdP sends the browser after RP-initiated logout, relative to `baseUrl`. Default `/`. */
+  postLogoutRedirect?: string;
+}
+
+/** Injected clock: milliseconds since the epoch. */
+export type Clock = () => number;
+
+/** Where the library reports what happened. Never receives tokens, codes or secrets. */
+export interface Logger {
+  debug(message: string, fields?: Record<string, unknown>): void;
+  info(message: string, fields?: Record<string, unknown>): void;
+  warn(message: string, fields?: Record<string, unknown>): void;
+  error(message: string, fields?: Record<string, unknown>): void;
+}
+
+export interface OidcOptions extends ProviderOptions {
+  /** The app's external origin (and optional path prefix); redirect_uri = baseUrl + routes.callback. */
+  baseUrl: string;
+  routes?: RouteOptions;
+  /** Also end the session at the IdP (RP-initiated logout). Default false. */
+  idpLogout?: boolean;
+  /** Timeout of every HTTP call to the IdP, in milliseconds. Default 5000. */
+  httpTimeout?: number;
+  /** Allow `http://` issuers that are not loopback. Default false. Development only. */
+  allowInsecureRequests?: boolean;
+  /** Seconds of clock skew tolerated on token timestamps. Default 60, at most 300. */
+  clockTolerance?: number;
+  /** Seconds to wait before refetching the JWKS for an unknown `kid`. Default 1. */
+  jwksCooldown?: number;
+  /** Seconds a pending login (one browser tab) stays valid. Default 600. */
+  transactionTtl?: number;
+  /** Pending logins kept per session; the oldest is dropped beyond this. Default 5. */
+  maxTransactions?: number;
+  /** The key under which the session holds our data. Default `oidc`. */
+  sessionKey?: string;
+  /** Call the userinfo endpoint at login and merge its claims into the user. Default true. */
+  fetchUserinfo?: boolean;
+  /** Extra query parameters `/login` may forward to the IdP, besides prompt, login_hint and ui_locales. */
+  loginParams?: string[];
+  /** Seconds after login when the session ends whatever the activity. Default 7 days. */
+  absoluteDuration?: number;
+  /** The fetch used for every IdP request. Default: global fetch. */
+  customFetch?: typeof fetch;
+  /** Milliseconds since the epoch. Default `Date.now`. */
+  clock?: Clock;
+  /** Default: silent. */
+  logger?: Logger;
+}

@@ -1,0 +1,97 @@
+import * as client from 'openid-client';
+import { createRemoteJWKSet, customFetch as joseCustomFetch } from 'jose';
+import type { JWTVerifyGetKey } from 'jose';
+import { isLoopbackHost } from './config.js';
+import type { ResolvedConfig, ResolvedProvider } from './config.js';
+import { OidcError } from './errors.js';
+import { toIdpError } from './upstream-error.js';
+
+/** A discovered IdP: the openid-client Configuration plus our own JWKS for signature checks. */
+export interface DiscoveredProvider {
+  readonly settings: ResolvedProvider;
+  readonly config: client.Configuration;
+  readonly issuer: string;
+  readonly jwks: JWTVerifyGetKey;
+}
+
+function clientAuth(settings: ResolvedProvider): client.ClientAuth {
+  switch (settings.clientAuthMethod) {
+    case 'client_secret_post':
+      return client.ClientSecretPost(settings.clientSecret);
+    case 'client_secret_basic':
+      return client.ClientSecretBasic(settings.clientSecret);
+    default:
+      return client.None();
+  }
+}
+
+function allowsHttp(settings: ResolvedProvider, url: URL): boolean {
+  return settings.allowInsecureRequests || isLoopbackHost(url.hostname);
+}
+
+/**
+ * Lazy, single-flight discovery for one provider. The pending promise is shared by concurrent callers;
+ * a failure is not cached, so the next request retries and a returning IdP needs no restart.
+ */
+export class ProviderClient {
+  readonly settings: ResolvedProvider;
+  private readonly cfg: ResolvedConfig;
+  private pending: Promise<DiscoveredProvider> | undefined;
+
+  constructor(cfg: ResolvedConfig, settings: ResolvedProvider) {
+    this.cfg = cfg;
+    this.settings = settings;
+  }
+
+  get(): Promise<DiscoveredProvider> {
+    if (!this.pending) {
+      const attempt = this.discover();
+      this.pending = attempt;
+      attempt.catch(() => {
+        if (this.pending === attempt) this.pending = undefined;
+      });
+    }
+    return this.pending;
+  }
+
+  private async discover(): Promise<DiscoveredProvider> {
+    const { settings, cfg } = this;
+    const metadata: Partial<client.ClientMetadata> = {
+      id_token_signed_response_alg: settings.idTokenSigningAlg,
+      [client.clockTolerance]: cfg.clockToleranceSec,
+    };
+    let config: client.Configuration;
+    if (settings.config) {
+      config = settings.config;
+    } else {
+      const issuerUrl = new URL(settings.issuer as string);
+      const execute = allowsHttp(settings, issuerUrl) ? [client.allowInsecureRequests] : [];
+      try {
+        config = await client.discovery(issuerUrl, settings.clientId, metadata, clientAuth(settings), {
+          timeout: cfg.httpTimeoutMs / 1000,
+          execute,
+          ...(cfg.customFetch ? { [client.customFetch]: cfg.customFetch as unknown as client.CustomFetch } : {}),
+        });
+      } catch (err) {
+        throw toIdpError(err, 'discovery');
+      }
+      config.timeout = cfg.httpTimeoutMs / 1000;
+    }
+    const server = config.serverMetadata();
+    if (!server.authorization_endpoint || !server.token_endpoint) {
+      throw new OidcError('ERR_OIDC_DISCOVERY_FAILED', 'The IdP metadata has no authorization_endpoint or token_endpoint');
+    }
+    if (!server.jwks_uri) throw new OidcError('ERR_OIDC_DISCOVERY_FAILED', 'The IdP metadata has no jwks_uri');
+    const jwksUrl = new URL(server.jwks_uri);
+    if (jwksUrl.protocol !== 'https:' && !allowsHttp(settings, jwksUrl)) {
+      throw new OidcError('ERR_OIDC_DISCOVERY_FAILED', 'The IdP jwks_uri must use https');
+    }
+    const fetchImpl = settings.config?.[client.customFetch] ?? cfg.customFetch;
+    const jwks = createRemoteJWKSet(jwksUrl, {
+      timeoutDuration: cfg.httpTimeoutMs,
+      cooldownDuration: cfg.jwksCooldownSec * 1000,
+      ...(fetchImpl ? { [joseCustomFetch]: fetchImpl as never } : {}),
+    });
+    return { settings, config, issuer: server.issuer, jwks };
+  }
+}

@@ -1,0 +1,52 @@
+/** One pending login (one browser tab), stored in the session under its `state`. */
+export interface LoginTransaction {
+  /** Provider id. */
+  provider: string;
+  nonce: string;
+  codeVerifier: string;
+  returnTo: string;
+  /** Epoch seconds. */
+  createdAt: number;
+  maxAge?: number;
+}
+
+/**
+ * The authenticated login. ID token claims are not stored beside the raw ID token (they are in it);
+ * only the userinfo claims that differ from the ID token's are kept, so the session stays small.
+ */
+export interface AuthenticatedSession {
+  provider: string;
+  iss: string;
+  sub: string;
+  sid?: string;
+  idToken: string;
+  accessToken: string;
+  tokenType?: string;
+  refreshToken?: string;
+  /** Access token expiry, epoch seconds. */
+  expiresAt?: number;
+  scope?: string;
+  /** Userinfo claims not already equal in the ID token. */
+  userinfo?: Record<string, unknown>;
+  /** When this login happened, epoch seconds (for the absolute session lifetime). */
+  authenticatedAt: number;
+}
+
+/** Everything oidc-session keeps in one session, under `sessionKey` (default `oidc`). */
+export interface OidcSessionData {
+  transactions?: Record<string, LoginTransaction>;
+  auth?: AuthenticatedSession;
+}
+
+/**
+ * The framework's session, as the core sees it. Adapters implement this over express-session or
+ * koa-session; every method that touches the store returns a Promise.
+ */
+export interface SessionPort {
+  read(): OidcSessionData | undefined;
+  write(data: OidcSessionData | undefined): void;
+  /** New session id, empty data: the fixation defence at login. */
+  regenerate(): Promise<void>;
+  save(): Promise<void>;
+  destroy(): Promise<void>;
+}

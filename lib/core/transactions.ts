@@ -1,0 +1,39 @@
+import type { LoginTransaction, OidcSessionData } from './session-data.js';
+
+/** Drops expired transactions and keeps at most `max` of the newest ones. */
+export function pruneTransactions(
+  transactions: Record<string, LoginTransaction> | undefined,
+  nowSec: number,
+  ttlSec: number,
+  max: number,
+): Record<string, LoginTransaction> {
+  const live = Object.entries(transactions ?? {})
+    .filter(([, tx]) => typeof tx?.createdAt === 'number' && nowSec - tx.createdAt < ttlSec && tx.createdAt <= nowSec + 60)
+    .sort(([, a], [, b]) => b.createdAt - a.createdAt)
+    .slice(0, max);
+  return Object.fromEntries(live);
+}
+
+export function withTransaction(
+  data: OidcSessionData | undefined,
+  state: string,
+  tx: LoginTransaction,
+  nowSec: number,
+  ttlSec: number,
+  max: number,
+): OidcSessionData {
+  const transactions = pruneTransactions({ ...data?.transactions, [state]: tx }, nowSec, ttlSec, max);
+  return { ...data, transactions };
+}
+
+/** Removes and returns the transaction for `state` (single use); the rest stay pending. */
+export function takeTransaction(
+  data: OidcSessionData | undefined,
+  state: string,
+): { tx: LoginTransaction | undefined; rest: Record<string, LoginTransaction> } {
+  const all = data?.transactions ?? {};
+  const tx = Object.hasOwn(all, state) ? all[state] : undefined;
+  const rest = { ...all };
+  delete rest[state];
+  return { tx, rest };
+}

@@ -1,0 +1,67 @@
+import { decodeJwt } from 'jose';
+import type { JWTPayload } from 'jose';
+
+/** Claims that describe the token, not the user; they are left out of `req.user`. */
+export const PROTOCOL_CLAIMS: ReadonlySet<string> = new Set([
+  'aud', 'azp', 'exp', 'iat', 'nbf', 'jti', 'nonce', 'at_hash', 'c_hash', 's_hash', 'auth_time', 'acr', 'amr', 'sid', 'typ',
+]);
+
+/** The user an app sees. Apps may declare their own claims by augmenting this interface. */
+export interface OidcUser {
+  sub: string;
+  iss: string;
+  [claim: string]: unknown;
+}
+
+function sameValue(a: unknown, b: unknown): boolean {
+  return a === b || (typeof a === 'object' && a !== null && JSON.stringify(a) === JSON.stringify(b));
+}
+
+/** Userinfo claims the ID token does not already carry with the same value (so nothing is stored twice). */
+export function userinfoExtras(idTokenClaims: Record<string, unknown>, userinfo: Record<string, unknown>): Record<string, unknown> | undefined {
+  const extras: Record<string, unknown> = {};
+  let any = false;
+  for (const [name, value] of Object.entries(userinfo)) {
+    if (name === 'sub' || sameValue(idTokenClaims[name], value)) continue;
+    extras[name] = value;
+    any = true;
+  }
+  return any ? extras : undefined;
+}
+
+/** ID token claims without protocol claims, merged with userinfo (userinfo wins; `sub`/`iss` never change). */
+export function buildUser(idTokenClaims: JWTPayload, userinfo: Record<string, unknown> | undefined): OidcUser {
+  const user: Record<string, unknown> = {};
+  for (const [name, value] of Object.entries(idTokenClaims)) {
+    if (!PROTOCOL_CLAIMS.has(name)) user[name] = value;
+  }
+  if (userinfo) {
+    for (const [name, value] of Object.entries(userinfo)) {
+      if (name !== 'sub' && name !== 'iss') user[name] = value;
+    }
+  }
+  return user as OidcUser;
+}
+
+const CLAIMS_CACHE_SIZE = 1000;
+
+/**
+ * Decodes (already verified) ID tokens, remembering the last results: a guarded request then costs a
+ * Map lookup instead of a base64 + JSON parse. Held per middleware instance, bounded.
+ */
+export class ClaimsCache {
+  private readonly entries = new Map<string, JWTPayload>();
+
+  get(idToken: string): JWTPayload {
+    let claims = this.entries.get(idToken);
+    if (!claims) {
+      claims = Object.freeze(decodeJwt(idToken));
+      if (this.entries.size >= CLAIMS_CACHE_SIZE) {
+        const oldest = this.entries.keys().next().value;
+        if (oldest !== undefined) this.entries.delete(oldest);
+      }
+      this.entries.set(idToken, claims);
+    }
+    return claims;
+  }
+}

@@ -1,0 +1,91 @@
+import type { NextFunction, Request, RequestHandler, Response } from 'express';
+import { OidcEngine } from '../core/engine.js';
+import type { RouteName } from '../core/engine.js';
+import { OidcError } from '../core/errors.js';
+import { rawQuery } from '../core/http.js';
+import type { OidcOptions } from '../core/options.js';
+import { readForm, toHttpRequest, writeResult } from './http-bridge.js';
+import { OidcRequestContext } from './request-context.js';
+import { expressSessionPort } from './session-port.js';
+import './types.js';
+
+export type { OidcOptions, ProviderOptions, RouteOptions, Logger, Clock, ClientAuthMethod } from '../core/options.js';
+export { OidcError, isOidcError } from '../core/errors.js';
+export type { OidcErrorCode } from '../core/errors.js';
+export type { OidcUser } from '../core/user.js';
+export type { OidcSessionData, AuthenticatedSession } from '../core/session-data.js';
+export { OidcRequestContext } from './request-context.js';
+
+export interface RequireAuthOptions {}
+
+/** The middleware returned by `oidc()`: mount it with `app.use()`. */
+export interface OidcMiddleware extends RequestHandler {
+  /** Guard: logged-in requests pass; browsers are sent to log in, other requests get 401. */
+  requireAuth(options?: RequireAuthOptions): RequestHandler;
+}
+
+const ROUTE_METHODS: Record<RouteName, ReadonlySet<string>> = {
+  login: new Set(['GET', 'HEAD']),
+  callback: new Set(['GET', 'POST']),
+  logout: new Set(['GET', 'POST']),
+};
+
+function attachContext(engine: OidcEngine, req: Request): void {
+  const context = new OidcRequestContext(engine, req);
+  req.oidc = context;
+  Object.defineProperty(req, 'user', {
+    configurable: true,
+    enumerable: true,
+    get: () => context.user,
+    set(value: unknown) {
+      Object.defineProperty(req, 'user', { configurable: true, enumerable: true, writable: true, value });
+    },
+  });
+}
+
+async function handleRoute(engine: OidcEngine, route: RouteName, req: Request, res: Response): Promise<void> {
+  const session = expressSessionPort(req, engine.cfg.sessionKey);
+  const request = toHttpRequest(req);
+  switch (route) {
+    case 'login':
+      return writeResult(res, await engine.login(request, session));
+    case 'callback': {
+      const params = req.method === 'POST' ? await readForm(req) : rawQuery(req.url);
+      return writeResult(res, await engine.callback(request, session, params));
+    }
+    case 'logout':
+      return writeResult(res, await engine.logout(request, session));
+  }
+}
+
+/**
+ * OpenID Connect login for Express: mounts GET /login, GET+POST /callback, GET+POST /logout, sets
+ * `req.oidc` and `req.user` on every request, and offers `requireAuth()`.
+ */
+export function oidc(options: OidcOptions): OidcMiddleware {
+  const engine = new OidcEngine(options);
+
+  const middleware = ((req: Request, res: Response, next: NextFunction): void => {
+    attachContext(engine, req);
+    const route = engine.route(req.url);
+    if (route === undefined || !ROUTE_METHODS[route].has(req.method)) return next();
+    handleRoute(engine, route, req, res).catch(next);
+  }) as OidcMiddleware;
+
+  middleware.requireAuth = (): RequestHandler => (req, res, next) => {
+    const context = req.oidc;
+    if (!context) {
+      return next(new OidcError('ERR_OIDC_NOT_MOUNTED', 'requireAuth() needs the oidc() middleware mounted first: app.use(auth)'));
+    }
+    if (context.isAuthenticated()) return next();
+    let session;
+    try {
+      session = expressSessionPort(req, engine.cfg.sessionKey);
+    } catch (err) {
+      return next(err);
+    }
+    engine.unauthenticated(toHttpRequest(req), session).then((result) => writeResult(res, result), next);
+  };
+
+  return middleware;
+}

@@ -1,0 +1,27 @@
+import type {} from 'express-session';
+import type { OidcSessionData } from '../core/session-data.js';
+import type { OidcUser } from '../core/user.js';
+import type { OidcRequestContext } from './request-context.js';
+
+declare module 'express-session' {
+  interface SessionData {
+    oidc?: OidcSessionData;
+  }
+}
+
+declare global {
+  // eslint-disable-next-line @typescript-eslint/no-namespace
+  namespace Express {
+    /** Augment this interface to declare your own claims: `interface User { roles?: string[] }`. */
+    // eslint-disable-next-line @typescript-eslint/no-empty-object-type
+    interface User extends OidcUser {}
+    interface Request {
+      /** The logged-in user (ID token claims + userinfo); undefined when logged out. */
+      user?: User | undefined;
+      /** Set by the `oidc()` middleware. */
+      oidc?: OidcRequestContext<User>;
+    }
+  }
+}
+
+export {};
