@@ -1,6 +1,10 @@
 import { Configuration } from 'openid-client';
 import { OidcError } from './errors.js';
+import { MemoryLock } from './lock.js';
+import type { RefreshLock } from './lock.js';
 import type { ClientAuthMethod, Clock, Logger, OidcOptions } from './options.js';
+import { MemorySessionIndex } from './session-index.js';
+import type { SessionIndex } from './session-index.js';
 
 export interface ResolvedProvider {
   readonly id: string;
@@ -23,7 +27,13 @@ export interface ResolvedConfig {
   readonly baseUrl: URL;
   readonly origin: string;
   readonly providers: readonly ResolvedProvider[];
-  readonly routes: { readonly login: string; readonly callback: string; readonly logout: string; readonly postLogoutRedirect: string };
+  readonly routes: {
+    readonly login: string;
+    readonly callback: string;
+    readonly logout: string;
+    readonly postLogoutRedirect: string;
+    readonly backchannelLogout: string;
+  };
   readonly idpLogout: boolean;
   readonly httpTimeoutMs: number;
   readonly clockToleranceSec: number;
@@ -37,15 +47,22 @@ export interface ResolvedConfig {
   readonly customFetch: typeof fetch | undefined;
   readonly clock: Clock;
   readonly logger: Logger;
+  readonly autoRefresh: boolean;
+  readonly lock: RefreshLock;
+  readonly sessionIndex: SessionIndex;
+  readonly backchannelLogout: boolean;
+  readonly revokeTokens: boolean;
+  readonly keepSessionData: boolean | readonly string[];
 }
 
 const KNOWN_OPTIONS = new Set([
   'issuer', 'clientId', 'clientSecret', 'config', 'clientAuthMethod', 'idTokenSigningAlg', 'scope',
   'authorizationParams', 'baseUrl', 'routes', 'idpLogout', 'httpTimeout', 'allowInsecureRequests',
   'clockTolerance', 'jwksCooldown', 'transactionTtl', 'maxTransactions', 'sessionKey', 'fetchUserinfo',
-  'loginParams', 'absoluteDuration', 'customFetch', 'clock', 'logger',
+  'loginParams', 'absoluteDuration', 'customFetch', 'clock', 'logger', 'autoRefresh', 'lock', 'sessionIndex',
+  'backchannelLogout', 'revokeTokens', 'keepSessionData',
 ]);
-const KNOWN_ROUTES = new Set(['login', 'callback', 'logout', 'postLogoutRedirect']);
+const KNOWN_ROUTES = new Set(['login', 'callback', 'logout', 'postLogoutRedirect', 'backchannelLogout']);
 const CLIENT_AUTH_METHODS = new Set<string>(['client_secret_basic', 'client_secret_post', 'none']);
 const SIGNING_ALGS = new Set(['RS256', 'RS384', 'RS512', 'PS256', 'PS384', 'PS512', 'ES256', 'ES384', 'ES512', 'EdDSA', 'Ed25519']);
 /** Parameters the library owns; an app may never override them. */
@@ -193,6 +210,7 @@ export function resolveConfig(options: OidcOptions): ResolvedConfig {
     callback: routePath(routes.callback, 'callback', '/callback'),
     logout: routePath(routes.logout, 'logout', '/logout'),
     postLogoutRedirect: routePath(routes.postLogoutRedirect, 'postLogoutRedirect', '/'),
+    backchannelLogout: routePath(routes.backchannelLogout, 'backchannelLogout', '/backchannel-logout'),
   });
   const allowInsecure = optionalBoolean(options.allowInsecureRequests, 'allowInsecureRequests', false);
   const provider = resolveProvider(options, baseUrl, resolvedRoutes.callback, allowInsecure);
@@ -203,6 +221,17 @@ export function resolveConfig(options: OidcOptions): ResolvedConfig {
     throw invalid('"loginParams" must be an array of parameter names other than the ones the library sets');
   }
   const sessionKey = optionalString(options.sessionKey, 'sessionKey') ?? 'oidc';
+  const clock = options.clock ?? Date.now;
+  const lock = options.lock ?? new MemoryLock(clock);
+  if (typeof lock.acquire !== 'function' || typeof lock.release !== 'function') throw invalid('"lock" must have acquire() and release()');
+  const sessionIndex = options.sessionIndex ?? new MemorySessionIndex(clock);
+  for (const method of ['add', 'find', 'remove'] as const) {
+    if (typeof sessionIndex[method] !== 'function') throw invalid(`"sessionIndex.${method}" must be a function`);
+  }
+  const keepSessionData = options.keepSessionData ?? false;
+  if (typeof keepSessionData !== 'boolean' && !(Array.isArray(keepSessionData) && keepSessionData.every((k) => typeof k === 'string' && k !== sessionKey))) {
+    throw invalid('"keepSessionData" must be true, false or an array of session keys');
+  }
   return Object.freeze({
     baseUrl,
     origin: baseUrl.origin,
@@ -219,7 +248,13 @@ export function resolveConfig(options: OidcOptions): ResolvedConfig {
     loginParams: new Set(['prompt', 'login_hint', 'ui_locales', ...loginParams]),
     absoluteDurationSec: numberInRange(options.absoluteDuration, 'absoluteDuration', 7 * 86_400, 60, 366 * 86_400),
     customFetch: options.customFetch,
-    clock: options.clock ?? Date.now,
+    clock,
     logger: resolveLogger(options.logger),
+    autoRefresh: optionalBoolean(options.autoRefresh, 'autoRefresh', true),
+    lock,
+    sessionIndex,
+    backchannelLogout: optionalBoolean(options.backchannelLogout, 'backchannelLogout', false),
+    revokeTokens: optionalBoolean(options.revokeTokens, 'revokeTokens', true),
+    keepSessionData: Array.isArray(keepSessionData) ? Object.freeze([...keepSessionData]) : keepSessionData,
   });
 }

@@ -1,4 +1,5 @@
 import * as client from 'openid-client';
+import { replayKey, verifyLogoutToken } from './backchannel.js';
 import { completeCallback, parseCallbackParams } from './callback.js';
 import { resolveConfig } from './config.js';
 import type { ResolvedConfig } from './config.js';
@@ -6,20 +7,25 @@ import { OidcError } from './errors.js';
 import { isCrossSite, json, pathOf, rawQuery, redirect, wantsHtml } from './http.js';
 import type { HttpRequest, HttpResult } from './http.js';
 import { allowedLoginParams, createLoginRequest } from './login.js';
+import { endSessionUrl, revokeTokens } from './logout.js';
 import type { OidcOptions } from './options.js';
 import { ProviderClient } from './provider-client.js';
-import type { AuthenticatedSession, OidcSessionData, SessionPort } from './session-data.js';
+import { TokenRefresher } from './refresh.js';
 import { safeReturnTo } from './return-to.js';
+import type { AuthenticatedSession, OidcSessionData, SessionPort } from './session-data.js';
 import { pruneTransactions, takeTransaction, withTransaction } from './transactions.js';
 import { toIdpError } from './upstream-error.js';
 import { ClaimsCache } from './user.js';
 
-export type RouteName = 'login' | 'callback' | 'logout';
+export type RouteName = 'login' | 'callback' | 'logout' | 'backchannelLogout';
 
 export interface LoginOverrides {
   returnTo?: string;
   authorizationParams?: Record<string, string>;
 }
+
+/** Destroys a session in the store by id (back-channel logout reaches sessions that sent no cookie). */
+export type DestroySession = (sessionId: string) => Promise<void>;
 
 /**
  * The framework-free heart of oidc-session: one instance per `oidc()` call, holding the validated
@@ -31,13 +37,16 @@ export class OidcEngine {
   readonly claims = new ClaimsCache();
   private readonly providers: Map<string, ProviderClient>;
   private readonly routeTable: Map<string, RouteName>;
+  private readonly refresher: TokenRefresher;
 
   constructor(options: OidcOptions) {
     this.cfg = resolveConfig(options);
     this.providers = new Map(this.cfg.providers.map((p) => [p.id, new ProviderClient(this.cfg, p)]));
     const { routes } = this.cfg;
     this.routeTable = new Map<string, RouteName>([[routes.login, 'login'], [routes.logout, 'logout']]);
+    if (this.cfg.backchannelLogout) this.routeTable.set(routes.backchannelLogout, 'backchannelLogout');
     for (const p of this.cfg.providers) this.routeTable.set(p.callbackPath, 'callback');
+    this.refresher = new TokenRefresher(this.cfg, (id) => this.providerClient(id), this.cfg.lock, this.claims);
   }
 
   /** Which of our routes a request path is, if any. */
@@ -89,18 +98,31 @@ export class OidcEngine {
       }
       const provider = await this.providerClient(tx.provider).get();
       const auth = await completeCallback(this.cfg, provider, params, state, tx);
+      const kept = this.keptAppData(session, data?.auth, auth);
       const pending = pruneTransactions(rest, nowSec, this.cfg.transactionTtlSec, this.cfg.maxTransactions);
       await session.regenerate();
+      await this.cfg.sessionIndex.add(auth, session.id(), this.cfg.absoluteDurationSec);
+      session.writeAppData(kept);
       session.write({ ...(Object.keys(pending).length ? { transactions: pending } : {}), auth });
       await session.save();
       this.cfg.logger.info('oidc-session: login', { sub: auth.sub, iss: auth.iss });
       return redirect(tx.returnTo, req.method === 'POST' ? 303 : 302);
     } catch (err) {
       const error = err instanceof OidcError ? err : toIdpError(err, 'token');
-      this.cfg.logger.warn('oidc-session: login failed', { code: error.code, cause: (error.cause as { code?: string })?.code });
+      this.cfg.logger.warn('oidc-session: login failed', { code: error.code, cause: (error.cause as { code?: string } | undefined)?.code });
       await session.save().catch(() => undefined);
       throw error;
     }
+  }
+
+  /** App data carried over the regenerate: only when asked for, and never into another user's login. */
+  private keptAppData(session: SessionPort, previous: AuthenticatedSession | undefined, next: AuthenticatedSession): Record<string, unknown> {
+    const keep = this.cfg.keepSessionData;
+    if (keep === false) return {};
+    if (previous && (previous.sub !== next.sub || previous.iss !== next.iss)) return {};
+    const data = session.readAppData();
+    if (keep === true) return data;
+    return Object.fromEntries(keep.filter((key) => key in data).map((key) => [key, data[key]]));
   }
 
   async logout(req: HttpRequest, session: SessionPort): Promise<HttpResult> {
@@ -108,30 +130,59 @@ export class OidcEngine {
       throw new OidcError('ERR_OIDC_CROSS_SITE_REQUEST', 'Logout must be started from this site');
     }
     const auth = session.read()?.auth;
+    const sessionId = session.id();
     await session.destroy();
     const status = req.method === 'POST' ? 303 : 302;
-    const home = new URL(this.cfg.baseUrl.href);
-    const localTarget = safeReturnTo(new URLSearchParams(rawQuery(req.url)).get('returnTo'), this.cfg.origin);
-    if (!this.cfg.idpLogout) return redirect(localTarget ?? home.href, status);
+    const localTarget = safeReturnTo(new URLSearchParams(rawQuery(req.url)).get('returnTo'), this.cfg.origin) ?? this.cfg.baseUrl.href;
+    if (auth) {
+      await this.cfg.sessionIndex.remove(auth, sessionId).catch((err: unknown) => {
+        this.cfg.logger.warn('oidc-session: session index removal failed', { code: (err as { code?: string }).code });
+      });
+    }
+    if (!auth && !this.cfg.idpLogout) return redirect(localTarget, status);
     const provider = await this.providerClient(auth?.provider).get();
-    if (!provider.config.serverMetadata().end_session_endpoint) return redirect(localTarget ?? home.href, status);
-    const postLogout = new URL(home.href);
-    postLogout.pathname = home.pathname.replace(/\/$/, '') + this.cfg.routes.postLogoutRedirect;
-    const url = client.buildEndSessionUrl(provider.config, {
-      post_logout_redirect_uri: postLogout.href,
-      ...(auth?.idToken ? { id_token_hint: auth.idToken } : {}),
-    });
-    return redirect(url.href, status);
+    if (auth && this.cfg.revokeTokens) await revokeTokens(this.cfg, provider, auth);
+    const idpTarget = this.cfg.idpLogout ? endSessionUrl(this.cfg, provider, auth) : undefined;
+    this.cfg.logger.info('oidc-session: logout', { sub: auth?.sub, idp: idpTarget !== undefined });
+    return redirect(idpTarget?.href ?? localTarget, status);
   }
 
   /** What an anonymous request to a guarded route gets: a login for a browser, 401 for anything else. */
-  async unauthenticated(req: HttpRequest, session: SessionPort): Promise<HttpResult> {
-    if (wantsHtml(req)) return this.login(req, session, { returnTo: req.originalUrl });
+  async unauthenticated(req: HttpRequest, session: SessionPort, overrides: LoginOverrides = {}): Promise<HttpResult> {
+    if (wantsHtml(req)) return this.login(req, session, { returnTo: req.originalUrl, ...overrides });
     return json(
       401,
       { error: 'ERR_OIDC_UNAUTHENTICATED', message: 'Authentication required' },
       { 'WWW-Authenticate': `Bearer realm="${this.cfg.origin}"` },
     );
+  }
+
+  /**
+   * The session's login with an access token valid for at least `minTtlSec` more seconds, refreshing it
+   * (single flight) when needed. A rejected refresh ends the login and throws ERR_OIDC_REFRESH_FAILED.
+   */
+  async freshLogin(session: SessionPort, auth: AuthenticatedSession, minTtlSec: number): Promise<AuthenticatedSession> {
+    if (!this.refresher.isDue(auth, minTtlSec)) return auth;
+    try {
+      return await this.refresher.refresh(session, auth);
+    } catch (err) {
+      if (err instanceof OidcError && err.code === 'ERR_OIDC_REFRESH_FAILED') await this.endLogin(session, auth);
+      throw err;
+    }
+  }
+
+  /** requireAuth's view: refresh automatically when enabled and possible. */
+  async guard(session: SessionPort, auth: AuthenticatedSession, autoRefresh: boolean): Promise<AuthenticatedSession> {
+    if (!autoRefresh || !auth.refreshToken) return auth;
+    return this.freshLogin(session, auth, 0);
+  }
+
+  private async endLogin(session: SessionPort, auth: AuthenticatedSession): Promise<void> {
+    const data = session.read();
+    if (data?.auth) session.write({ ...data, auth: undefined });
+    await session.save().catch(() => undefined);
+    await this.cfg.sessionIndex.remove(auth, session.id()).catch(() => undefined);
+    this.cfg.logger.info('oidc-session: login ended by a failed refresh', { sub: auth.sub });
   }
 
   async fetchUserInfo(auth: AuthenticatedSession): Promise<Record<string, unknown>> {
@@ -140,6 +191,34 @@ export class OidcEngine {
       return await client.fetchUserInfo(provider.config, auth.accessToken, auth.sub);
     } catch (err) {
       throw toIdpError(err, 'userinfo');
+    }
+  }
+
+  /** POST /backchannel-logout with the urlencoded body: destroys the sessions the logout token names. */
+  async backchannelLogout(req: HttpRequest, body: string, destroySession: DestroySession): Promise<HttpResult> {
+    const noStore = { 'Cache-Control': 'no-store' };
+    try {
+      if (req.method !== 'POST') throw new OidcError('ERR_OIDC_METHOD_NOT_ALLOWED', 'Back-channel logout accepts POST only');
+      const tokens = new URLSearchParams(body).getAll('logout_token');
+      if (tokens.length !== 1 || !tokens[0]) throw new OidcError('ERR_OIDC_INVALID_LOGOUT_TOKEN', 'Expected exactly one logout_token');
+      const provider = await this.providerClient().get();
+      const claims = await verifyLogoutToken(this.cfg, provider, tokens[0]);
+      if (!(await this.cfg.lock.acquire(replayKey(claims), claims.replayWindowSec * 1000))) {
+        throw new OidcError('ERR_OIDC_INVALID_LOGOUT_TOKEN', 'This logout token was already used (jti replay)');
+      }
+      const query = claims.sid ? { iss: claims.iss, sid: claims.sid } : { iss: claims.iss, ...(claims.sub ? { sub: claims.sub } : {}) };
+      const ids = await this.cfg.sessionIndex.find(query);
+      for (const id of ids) {
+        await destroySession(id);
+        await this.cfg.sessionIndex.remove(query, id);
+      }
+      this.cfg.logger.info('oidc-session: back-channel logout', { sessions: ids.length });
+      return { status: 200, headers: noStore, body: '' };
+    } catch (err) {
+      const error = err instanceof OidcError ? err : toIdpError(err, 'jwks');
+      this.cfg.logger.warn('oidc-session: back-channel logout rejected', { code: error.code });
+      if (error.status === 405) return json(405, { error: 'invalid_request', error_description: error.message }, { Allow: 'POST' });
+      return json(400, { error: 'invalid_request', error_description: error.message }, noStore);
     }
   }
 }

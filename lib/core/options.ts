@@ -1,4 +1,6 @@
 import type { Configuration } from 'openid-client';
+import type { RefreshLock } from './lock.js';
+import type { SessionIndex } from './session-index.js';
 
 /** How the client authenticates at the token endpoint. */
 export type ClientAuthMethod = 'client_secret_basic' | 'client_secret_post' | 'none';
@@ -31,6 +33,8 @@ export interface RouteOptions {
   logout?: string;
   /** Where the IdP sends the browser after RP-initiated logout, relative to `baseUrl`. Default `/`. */
   postLogoutRedirect?: string;
+  /** Default `/backchannel-logout` (only with `backchannelLogout: true`). */
+  backchannelLogout?: string;
 }
 
 /** Injected clock: milliseconds since the epoch. */
@@ -76,4 +80,19 @@ export interface OidcOptions extends ProviderOptions {
   clock?: Clock;
   /** Default: silent. */
   logger?: Logger;
+  /** Refresh an expired access token in requireAuth() when a refresh token exists. Default true. */
+  autoRefresh?: boolean;
+  /** Shared lock so one refresh token is redeemed once across instances. Default: in-process. */
+  lock?: RefreshLock;
+  /** (iss, sid) / (iss, sub) -> session ids, for back-channel logout. Default: in-process. */
+  sessionIndex?: SessionIndex;
+  /** Accept OpenID Connect Back-Channel Logout at `routes.backchannelLogout`. Default false. */
+  backchannelLogout?: boolean;
+  /** Revoke the refresh and access tokens at logout when the IdP has a revocation endpoint. Default true. */
+  revokeTokens?: boolean;
+  /**
+   * Keep data the app stored in the anonymous session across the login's session regeneration:
+   * `true` for every key, or a list of keys. Never kept when a different user was logged in. Default false.
+   */
+  keepSessionData?: boolean | string[];
 }

@@ -43,8 +43,15 @@ export interface OidcSessionData {
  * koa-session; every method that touches the store returns a Promise.
  */
 export interface SessionPort {
+  /** The session id (the store key). */
+  id(): string;
   read(): OidcSessionData | undefined;
+  /** What the store holds for this session now (null when it no longer exists), without touching the request's copy. */
+  readStored(): Promise<OidcSessionData | undefined | null>;
   write(data: OidcSessionData | undefined): void;
+  /** The app's own data in the session (every key but ours and the cookie). */
+  readAppData(): Record<string, unknown>;
+  writeAppData(data: Record<string, unknown>): void;
   /** New session id, empty data: the fixation defence at login. */
   regenerate(): Promise<void>;
   save(): Promise<void>;

@@ -6,7 +6,7 @@ import { rawQuery } from '../core/http.js';
 import type { OidcOptions } from '../core/options.js';
 import { readForm, toHttpRequest, writeResult } from './http-bridge.js';
 import { OidcRequestContext } from './request-context.js';
-import { expressSessionPort } from './session-port.js';
+import { destroyStoredSession, expressSessionPort } from './session-port.js';
 import './types.js';
 
 export type { OidcOptions, ProviderOptions, RouteOptions, Logger, Clock, ClientAuthMethod } from '../core/options.js';
@@ -16,7 +16,10 @@ export type { OidcUser } from '../core/user.js';
 export type { OidcSessionData, AuthenticatedSession } from '../core/session-data.js';
 export { OidcRequestContext } from './request-context.js';
 
-export interface RequireAuthOptions {}
+export interface RequireAuthOptions {
+  /** Refresh an expired access token before the handler runs. Default: the `oidc()` option `autoRefresh`. */
+  autoRefresh?: boolean;
+}
 
 /** The middleware returned by `oidc()`: mount it with `app.use()`. */
 export interface OidcMiddleware extends RequestHandler {
@@ -28,6 +31,7 @@ const ROUTE_METHODS: Record<RouteName, ReadonlySet<string>> = {
   login: new Set(['GET', 'HEAD']),
   callback: new Set(['GET', 'POST']),
   logout: new Set(['GET', 'POST']),
+  backchannelLogout: new Set(['GET', 'POST', 'PUT', 'DELETE', 'PATCH']),
 };
 
 function attachContext(engine: OidcEngine, req: Request): void {
@@ -44,8 +48,12 @@ function attachContext(engine: OidcEngine, req: Request): void {
 }
 
 async function handleRoute(engine: OidcEngine, route: RouteName, req: Request, res: Response): Promise<void> {
-  const session = expressSessionPort(req, engine.cfg.sessionKey);
   const request = toHttpRequest(req);
+  if (route === 'backchannelLogout') {
+    const body = req.method === 'POST' ? await readForm(req).catch(() => '') : '';
+    return writeResult(res, await engine.backchannelLogout(request, body, (id) => destroyStoredSession(req, id)));
+  }
+  const session = expressSessionPort(req, engine.cfg.sessionKey);
   switch (route) {
     case 'login':
       return writeResult(res, await engine.login(request, session));
@@ -56,6 +64,23 @@ async function handleRoute(engine: OidcEngine, route: RouteName, req: Request, r
     case 'logout':
       return writeResult(res, await engine.logout(request, session));
   }
+}
+
+/** Refresh-then-pass, or the anonymous answer (login for browsers, 401 for the rest). */
+async function guardSlowPath(engine: OidcEngine, req: Request, res: Response, autoRefresh: boolean): Promise<boolean> {
+  const context = req.oidc as OidcRequestContext;
+  const session = expressSessionPort(req, engine.cfg.sessionKey);
+  const auth = context.current();
+  if (auth) {
+    try {
+      context.adopt(await engine.guard(session, auth, autoRefresh));
+      return true;
+    } catch (err) {
+      if (!(err instanceof OidcError && err.code === 'ERR_OIDC_REFRESH_FAILED')) throw err;
+    }
+  }
+  writeResult(res, await engine.unauthenticated(toHttpRequest(req), session));
+  return false;
 }
 
 /**
@@ -72,19 +97,19 @@ export function oidc(options: OidcOptions): OidcMiddleware {
     handleRoute(engine, route, req, res).catch(next);
   }) as OidcMiddleware;
 
-  middleware.requireAuth = (): RequestHandler => (req, res, next) => {
-    const context = req.oidc;
-    if (!context) {
-      return next(new OidcError('ERR_OIDC_NOT_MOUNTED', 'requireAuth() needs the oidc() middleware mounted first: app.use(auth)'));
-    }
-    if (context.isAuthenticated()) return next();
-    let session;
-    try {
-      session = expressSessionPort(req, engine.cfg.sessionKey);
-    } catch (err) {
-      return next(err);
-    }
-    engine.unauthenticated(toHttpRequest(req), session).then((result) => writeResult(res, result), next);
+  middleware.requireAuth = (guardOptions: RequireAuthOptions = {}): RequestHandler => {
+    const autoRefresh = guardOptions.autoRefresh ?? engine.cfg.autoRefresh;
+    return (req, res, next) => {
+      const context = req.oidc;
+      if (!context) {
+        return next(new OidcError('ERR_OIDC_NOT_MOUNTED', 'requireAuth() needs the oidc() middleware mounted first: app.use(auth)'));
+      }
+      const auth = context.current();
+      if (auth && !(autoRefresh && auth.refreshToken && auth.expiresAt !== undefined && auth.expiresAt <= engine.cfg.clock() / 1000)) {
+        return next();
+      }
+      guardSlowPath(engine, req, res, autoRefresh).then((pass) => (pass ? next() : undefined), next);
+    };
   };
 
   return middleware;

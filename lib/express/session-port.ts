@@ -4,28 +4,52 @@ import type { OidcSessionData, SessionPort } from '../core/session-data.js';
 
 type SessionCallback = (err?: unknown) => void;
 interface ExpressSession {
+  id: string;
   regenerate(callback: SessionCallback): unknown;
   save(callback: SessionCallback): unknown;
   destroy(callback: SessionCallback): unknown;
   [key: string]: unknown;
 }
+interface ExpressSessionStore {
+  get(sid: string, callback: (err: unknown, session?: Record<string, unknown> | null) => void): void;
+  destroy(sid: string, callback: SessionCallback): void;
+}
+interface RequestWithSession {
+  session?: ExpressSession;
+  sessionStore?: ExpressSessionStore;
+}
 
 const MISSING_SESSION =
   'req.session is missing: mount express-session before oidc(), e.g. app.use(session({ secret, resave: false, saveUninitialized: false }))';
+/** Keys express-session itself owns inside the session object. */
+const SESSION_OWN_KEYS = new Set(['cookie', 'id', 'req']);
 
 function sessionOf(req: Request): ExpressSession {
-  const session = (req as unknown as { session?: ExpressSession }).session;
+  const session = (req as unknown as RequestWithSession).session;
   if (!session) throw new OidcError('ERR_OIDC_NO_SESSION', MISSING_SESSION);
   return session;
 }
 
-function storeCall(req: Request, method: 'regenerate' | 'save' | 'destroy'): Promise<void> {
+function storeOf(req: Request): ExpressSessionStore {
+  const store = (req as unknown as RequestWithSession).sessionStore;
+  if (!store) throw new OidcError('ERR_OIDC_NO_SESSION', MISSING_SESSION);
+  return store;
+}
+
+function storeError(action: string, err: unknown): OidcError {
+  return err instanceof OidcError ? err : new OidcError('ERR_OIDC_SESSION_STORE', `The session store failed to ${action} the session`, { cause: err });
+}
+
+function sessionCall(req: Request, method: 'regenerate' | 'save' | 'destroy'): Promise<void> {
   return new Promise((resolve, reject) => {
-    sessionOf(req)[method]((err?: unknown) => {
-      if (!err) return resolve();
-      reject(err instanceof OidcError ? err : new OidcError('ERR_OIDC_SESSION_STORE', `The session store failed to ${method} the session`, { cause: err }));
-    });
+    sessionOf(req)[method]((err?: unknown) => (err ? reject(storeError(method, err)) : resolve()));
   });
+}
+
+/** Destroys any session in express-session's store by id. */
+export function destroyStoredSession(req: Request, sessionId: string): Promise<void> {
+  const store = storeOf(req);
+  return new Promise((resolve, reject) => store.destroy(sessionId, (err) => (err ? reject(storeError('destroy', err)) : resolve())));
 }
 
 /**
@@ -35,19 +59,32 @@ function storeCall(req: Request, method: 'regenerate' | 'save' | 'destroy'): Pro
 export function expressSessionPort(req: Request, key: string): SessionPort {
   sessionOf(req);
   return {
+    id: () => sessionOf(req).id,
     read: () => sessionOf(req)[key] as OidcSessionData | undefined,
+    readStored: () => {
+      const store = storeOf(req);
+      const id = sessionOf(req).id;
+      return new Promise((resolve, reject) => {
+        store.get(id, (err, stored) => (err ? reject(storeError('read', err)) : resolve(stored ? (stored[key] as OidcSessionData | undefined) : null)));
+      });
+    },
     write: (data) => {
       const session = sessionOf(req);
       if (data === undefined) delete session[key];
       else session[key] = data;
     },
-    regenerate: () => storeCall(req, 'regenerate'),
-    save: () => storeCall(req, 'save'),
-    destroy: () => storeCall(req, 'destroy'),
+    readAppData: () => {
+      const session = sessionOf(req);
+      return Object.fromEntries(Object.entries(session).filter(([name, value]) => name !== key && !SESSION_OWN_KEYS.has(name) && typeof value !== 'function'));
+    },
+    writeAppData: (data) => Object.assign(sessionOf(req), data),
+    regenerate: () => sessionCall(req, 'regenerate'),
+    save: () => sessionCall(req, 'save'),
+    destroy: () => sessionCall(req, 'destroy'),
   };
 }
 
 export function readSessionData(req: Request, key: string): OidcSessionData | undefined {
-  const session = (req as unknown as { session?: Record<string, unknown> }).session;
+  const session = (req as unknown as RequestWithSession).session;
   return session?.[key] as OidcSessionData | undefined;
 }

@@ -1,0 +1,130 @@
+/**
+ * Per-instance in-memory storage adapter for oidc-provider. The built-in
+ * MemoryAdapter shares one module-level LRU (max 1000 entries) between every
+ * Provider in the process and logs a warning; this one is isolated per test IdP
+ * and never evicts live entries.
+ */
+
+type Payload = Record<string, unknown>;
+
+interface Entry {
+  value: unknown;
+  expiresAt: number;
+}
+
+const GRANTABLE = new Set([
+  'AccessToken',
+  'AuthorizationCode',
+  'RefreshToken',
+  'DeviceCode',
+  'BackchannelAuthenticationRequest',
+  'PreAuthorizedCode',
+]);
+
+class Store {
+  readonly #map = new Map<string, Entry>();
+
+  get(key: string): unknown {
+    const entry = this.#map.get(key);
+    if (!entry) return undefined;
+    if (entry.expiresAt <= Date.now()) {
+      this.#map.delete(key);
+      return undefined;
+    }
+    return entry.value;
+  }
+
+  set(key: string, value: unknown, expiresInSeconds?: number): void {
+    const expiresAt = typeof expiresInSeconds === 'number' ? Date.now() + expiresInSeconds * 1000 : Infinity;
+    this.#map.set(key, { value, expiresAt });
+  }
+
+  delete(key: string): void {
+    this.#map.delete(key);
+  }
+
+  clear(): void {
+    this.#map.clear();
+  }
+}
+
+class TestIdpAdapter {
+  readonly #model: string;
+  readonly #store: Store;
+  readonly #tolerance: number;
+
+  constructor(model: string, store: Store, tolerance: number) {
+    this.#model = model;
+    this.#store = store;
+    this.#tolerance = tolerance;
+  }
+
+  #key(id: string): string {
+    return `${this.#model}:${id}`;
+  }
+
+  async upsert(id: string, payload: Payload, expiresIn?: number): Promise<void> {
+    const ttl = typeof expiresIn === 'number' ? expiresIn + this.#tolerance : undefined;
+    const key = this.#key(id);
+    this.#store.set(key, payload, ttl);
+    if (this.#model === 'Session' && typeof payload.uid === 'string') {
+      this.#store.set(`sessionUid:${payload.uid}`, id, ttl);
+    }
+    if (typeof payload.userCode === 'string') {
+      this.#store.set(`userCode:${payload.userCode}`, id, ttl);
+    }
+    if (GRANTABLE.has(this.#model) && typeof payload.grantId === 'string') {
+      const grantKey = `grant:${payload.grantId}`;
+      let members = this.#store.get(grantKey) as Set<string> | undefined;
+      if (!members) {
+        members = new Set();
+        this.#store.set(grantKey, members);
+      }
+      members.add(key);
+    }
+  }
+
+  async find(id: string): Promise<Payload | undefined> {
+    return this.#store.get(this.#key(id)) as Payload | undefined;
+  }
+
+  async findByUid(uid: string): Promise<Payload | undefined> {
+    const id = this.#store.get(`sessionUid:${uid}`);
+    return typeof id === 'string' ? this.find(id) : undefined;
+  }
+
+  async findByUserCode(userCode: string): Promise<Payload | undefined> {
+    const id = this.#store.get(`userCode:${userCode}`);
+    return typeof id === 'string' ? this.find(id) : undefined;
+  }
+
+  async consume(id: string): Promise<void> {
+    const payload = this.#store.get(this.#key(id)) as Payload | undefined;
+    if (payload) payload.consumed = Math.floor(Date.now() / 1000);
+  }
+
+  async destroy(id: string): Promise<void> {
+    this.#store.delete(this.#key(id));
+  }
+
+  async revokeByGrantId(grantId: string): Promise<void> {
+    const grantKey = `grant:${grantId}`;
+    const members = this.#store.get(grantKey) as Set<string> | undefined;
+    if (members) {
+      for (const key of members) this.#store.delete(key);
+    }
+    this.#store.delete(grantKey);
+  }
+}
+
+export interface AdapterFactory {
+  (model: string): TestIdpAdapter;
+  clear(): void;
+}
+
+export function createAdapterFactory(clockToleranceSeconds = 15): AdapterFactory {
+  const store = new Store();
+  const factory = ((model: string) => new TestIdpAdapter(model, store, clockToleranceSeconds)) as AdapterFactory;
+  factory.clear = () => store.clear();
+  return factory;
+}

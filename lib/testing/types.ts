@@ -1,0 +1,117 @@
+import type { Provider } from 'oidc-provider';
+import type { CookieJar } from './cookie-jar.js';
+
+/**
+ * oidc-provider client metadata (snake_case, as registered with the IdP).
+ * Only the commonly used members are listed; any other oidc-provider client
+ * metadata property is accepted as well.
+ */
+export interface ClientMetadata {
+  client_id: string;
+  client_secret?: string;
+  redirect_uris?: string[];
+  post_logout_redirect_uris?: string[];
+  /** default ['authorization_code', 'refresh_token'] */
+  grant_types?: string[];
+  /** default ['code'] */
+  response_types?: string[];
+  application_type?: 'web' | 'native';
+  client_name?: string;
+  /** default 'client_secret_basic'; use 'none' for public clients */
+  token_endpoint_auth_method?: string;
+  id_token_signed_response_alg?: string;
+  backchannel_logout_uri?: string;
+  /** default true: logout tokens carry `sid` */
+  backchannel_logout_session_required?: boolean;
+  scope?: string;
+  [key: string]: unknown;
+}
+
+export interface TestIdpUser {
+  username: string;
+  password: string;
+  /** default = username */
+  sub?: string;
+  /** name, given_name, family_name, preferred_username, email, email_verified, roles, ... */
+  claims?: Record<string, unknown>;
+}
+
+export interface TestIdpResourceServer {
+  /** space-delimited scope values this API accepts, e.g. 'api:read api:write' */
+  scope: string;
+  /** default 'jwt' */
+  accessTokenFormat?: 'jwt' | 'opaque';
+  /** `aud` of the access token; default = the resource indicator */
+  audience?: string;
+}
+
+export interface TestIdpOptions {
+  clients: ClientMetadata[];
+  /** default: alice/alice (roles ['admin']) and bob/bob (roles ['user']) */
+  users?: TestIdpUser[];
+  /** default 0 (random free port) */
+  port?: number;
+  /** default '127.0.0.1' */
+  host?: string;
+  /** issuer path prefix, e.g. '/idp'; default none */
+  path?: string;
+  /** seconds, default 3600 */
+  accessTokenTtl?: number;
+  /** seconds, default 3600 */
+  idTokenTtl?: number;
+  /** seconds, default 14 days */
+  refreshTokenTtl?: number;
+  /** default true: a new refresh token on every refresh_token grant (the old one is consumed) */
+  rotateRefreshTokens?: boolean;
+  /** default true: issue a refresh token on every code grant even without offline_access (client needs the refresh_token grant type) */
+  issueRefreshTokens?: boolean;
+  /** resource indicator (RFC 8707) => resource server; access tokens for these are JWTs by default */
+  resourceServers?: Record<string, TestIdpResourceServer>;
+  /** default true: requested scopes/claims/resources are granted without a consent page */
+  autoConsent?: boolean;
+  /** text on the IdP pages; default 'Test Identity Provider' */
+  title?: string;
+}
+
+export type IdpEndpoint =
+  | 'discovery'
+  | 'jwks'
+  | 'authorization'
+  | 'token'
+  | 'userinfo'
+  | 'end_session'
+  | 'revocation'
+  | 'introspection'
+  | 'backchannel';
+
+export type IdpReturn =
+  | { method: 'GET'; url: string }
+  | { method: 'POST'; url: string; body: URLSearchParams };
+
+export interface TestIdp {
+  /** e.g. http://127.0.0.1:54321 (+path) */
+  readonly issuer: string;
+  /** the oidc-provider instance */
+  readonly provider: Provider;
+  /** requests received per endpoint; `backchannel` counts logout tokens sent out (success or failure) */
+  readonly counters: Record<IdpEndpoint, number>;
+  resetCounters(): void;
+  /**
+   * Drive the IdP's login UI over HTTP like a browser: start at authorizationUrl, log in with the
+   * credentials, auto-consent, and return where the IdP finally sends the browser back to the RP
+   * (the RP is never contacted). Throws TestIdpError when the IdP shows an error page or rejects
+   * the credentials.
+   */
+  login(
+    authorizationUrl: string | URL,
+    credentials: { username: string; password: string },
+    jar?: CookieJar,
+  ): Promise<IdpReturn>;
+  /**
+   * Complete an RP-initiated logout: follow endSessionUrl, confirm the logout form and return the
+   * post-logout redirect (or the URL of the IdP's "signed out" page). Back-channel logout tokens
+   * have been delivered when this resolves.
+   */
+  logout(endSessionUrl: string | URL, jar: CookieJar): Promise<IdpReturn>;
+  close(): Promise<void>;
+}
