@@ -7,10 +7,13 @@ export function pruneTransactions(
   ttlSec: number,
   max: number,
 ): Record<string, LoginTransaction> {
+  // Newest first; among equal timestamps the later-inserted one is newer, hence the reverse before a stable sort.
   const live = Object.entries(transactions ?? {})
+    .reverse()
     .filter(([, tx]) => typeof tx?.createdAt === 'number' && nowSec - tx.createdAt < ttlSec && tx.createdAt <= nowSec + 60)
     .sort(([, a], [, b]) => b.createdAt - a.createdAt)
-    .slice(0, max);
+    .slice(0, max)
+    .reverse();
   return Object.fromEntries(live);
 }
 

@@ -24,7 +24,7 @@ describe('resolveConfig', () => {
     expect(provider?.scope).toBe('openid profile email');
     expect(provider?.clientAuthMethod).toBe('client_secret_basic');
     expect(provider?.idTokenSigningAlg).toBe('RS256');
-    expect(cfg.routes).toEqual({ login: '/login', callback: '/callback', logout: '/logout', postLogoutRedirect: '/' });
+    expect(cfg.routes).toEqual({ login: '/login', callback: '/callback', logout: '/logout', postLogoutRedirect: '/', backchannelLogout: '/backchannel-logout' });
     expect(cfg.httpTimeoutMs).toBe(5000);
     expect(cfg.clockToleranceSec).toBe(60);
     expect(cfg.absoluteDurationSec).toBe(7 * 86400);
