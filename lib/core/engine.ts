@@ -178,9 +178,15 @@ export class OidcEngine {
   }
 
   private async endLogin(session: SessionPort, auth: AuthenticatedSession): Promise<void> {
-    const data = session.read();
-    if (data?.auth) session.write({ ...data, auth: undefined });
-    await session.save().catch(() => undefined);
+    const stored = await session.readStored().catch(() => undefined);
+    if (stored === null) {
+      // Logged out elsewhere meanwhile: start from a clean session rather than saving this stale copy back.
+      await session.regenerate().catch(() => undefined);
+    } else {
+      const { auth: _ended, ...rest } = session.read() ?? {};
+      session.write(rest);
+      await session.save().catch(() => undefined);
+    }
     await this.cfg.sessionIndex.remove(auth, session.id()).catch(() => undefined);
     this.cfg.logger.info('oidc-session: login ended by a failed refresh', { sub: auth.sub });
   }

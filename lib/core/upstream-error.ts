@@ -90,7 +90,7 @@ export function toIdpError(err: unknown, phase: IdpPhase): OidcError {
     return new OidcError(PHASE_CODE[phase], `The IdP's ${label} refused the request (HTTP ${err.status})`, { cause: err });
   }
   const code = errorCode(err);
-  if (phase === 'token' && code && VALIDATION_CODES.has(code)) {
+  if ((phase === 'token' || phase === 'refresh') && code && VALIDATION_CODES.has(code)) {
     return new OidcError('ERR_OIDC_INVALID_ID_TOKEN', `The token response failed validation (${code})`, { cause: err });
   }
   if (err instanceof TypeError && /fetch failed/i.test(err.message)) {

@@ -1,0 +1,189 @@
+import request from 'supertest';
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { startHostileOp } from '../helpers/hostile-op.js';
+import type { HostileOp } from '../helpers/hostile-op.js';
+import { createRpApp, EXPRESS_MAJORS, localPath } from '../helpers/rp-app.js';
+import type { RpApp } from '../helpers/rp-app.js';
+import type { OidcOptions } from '../../lib/express/index.js';
+
+let op: HostileOp;
+beforeAll(async () => {
+  op = await startHostileOp({ clientId: 'rp', clientSecret: 'rp-secret' });
+});
+afterAll(() => op.close());
+beforeEach(() => {
+  op.reset();
+  op.behaviour.accessTokenTtl = 30;
+});
+
+interface Harness {
+  rp: RpApp;
+  agent: request.Agent;
+  advance(seconds: number): void;
+  stored(): Promise<{ accessToken: string; refreshToken: string; idToken: string; expiresAt: number } | undefined>;
+  refreshCalls(): number;
+}
+
+async function setup(major: 4 | 5, options: Partial<OidcOptions> = {}): Promise<Harness> {
+  let offset = 0;
+  const rp = createRpApp({ issuer: op.issuer, clock: () => Date.now() + offset, ...options }, major, (app, auth) => {
+    app.get('/token', async (req, res, next) => {
+      try {
+        res.json({ token: await req.oidc?.getAccessToken({ minTtl: Number(req.query.minTtl ?? 60) }) });
+      } catch (err) {
+        next(err);
+      }
+    });
+    app.get('/no-refresh', auth.requireAuth({ autoRefresh: false }), (req, res) => {
+      res.json({ token: req.oidc?.accessToken });
+    });
+    app.get('/token-now', auth.requireAuth(), (req, res) => {
+      res.json({ token: req.oidc?.accessToken, user: req.user });
+    });
+  });
+  const agent = request.agent(rp.app);
+  const start = await agent.get('/login').expect(302);
+  await agent.get(localPath(await op.authorize(start.headers.location as string))).expect(302);
+  return {
+    rp,
+    agent,
+    advance: (seconds) => {
+      offset += seconds * 1000;
+    },
+    stored: async () => (Object.values(await rp.sessions())[0] as { oidc?: { auth?: never } } | undefined)?.oidc?.auth,
+    refreshCalls: () => op.tokenCalls.filter((call) => call.grantType === 'refresh_token').length,
+  };
+}
+
+describe.each(EXPRESS_MAJORS)('refresh (Express %i)', (major) => {
+  it('getAccessToken() returns the current token while it is fresh, and refreshes within minTtl', async () => {
+    const h = await setup(major);
+    const before = await h.stored();
+    const fresh = await h.agent.get('/token?minTtl=10').expect(200);
+    expect(fresh.body.token).toBe(before?.accessToken);
+    expect(h.refreshCalls()).toBe(0);
+    const refreshed = await h.agent.get('/token?minTtl=60').expect(200);
+    expect(refreshed.body.token).not.toBe(before?.accessToken);
+    expect(h.refreshCalls()).toBe(1);
+    const after = await h.stored();
+    expect(after?.accessToken).toBe(refreshed.body.token);
+    expect(after?.refreshToken).not.toBe(before?.refreshToken);
+  });
+
+  it('keeps the old refresh token when the IdP does not rotate it', async () => {
+    op.behaviour.rotateRefreshToken = false;
+    const h = await setup(major);
+    const before = await h.stored();
+    await h.agent.get('/token?minTtl=60').expect(200);
+    expect((await h.stored())?.refreshToken).toBe(before?.refreshToken);
+  });
+
+  it('requireAuth() refreshes an expired access token before the handler runs; new ID token claims reach req.user', async () => {
+    const h = await setup(major);
+    op.behaviour.refreshIdToken = { claims: { name: 'Renamed User' } };
+    h.advance(31);
+    const res = await h.agent.get('/token-now').expect(200);
+    expect(h.refreshCalls()).toBe(1);
+    expect(res.body.token).toBe((await h.stored())?.accessToken);
+    expect(res.body.user.name).toBe('Renamed User');
+  });
+
+  it('requireAuth({ autoRefresh: false }) lets the expired token through untouched', async () => {
+    const h = await setup(major);
+    h.advance(31);
+    await h.agent.get('/no-refresh').expect(200);
+    expect(h.refreshCalls()).toBe(0);
+  });
+
+  it('the oidc() option autoRefresh: false turns it off everywhere', async () => {
+    const h = await setup(major, { autoRefresh: false });
+    h.advance(31);
+    await h.agent.get('/token-now').expect(200);
+    expect(h.refreshCalls()).toBe(0);
+  });
+
+  it('100 concurrent requests with an expired token cause exactly one refresh; all see the new token', async () => {
+    const h = await setup(major);
+    h.advance(31);
+    op.behaviour.tokenDelayMs = 150;
+    const results = await Promise.all(Array.from({ length: 100 }, () => h.agent.get('/token-now')));
+    expect(results.every((r) => r.status === 200)).toBe(true);
+    expect(h.refreshCalls()).toBe(1);
+    const stored = await h.stored();
+    expect(new Set(results.map((r) => r.body.token))).toEqual(new Set([stored?.accessToken]));
+  });
+
+  it.each([
+    ['a different sub', { sub: 'mallory' }],
+    ['a different iss', { iss: 'https://evil.example' }],
+    ['a different aud', { aud: 'other-client' }],
+    ['an earlier auth_time', { auth_time: 1 }],
+  ])('treats a refreshed ID token with %s as a failed refresh: logged out', async (_name, claims) => {
+    const h = await setup(major);
+    op.behaviour.refreshIdToken = { claims };
+    h.advance(31);
+    const api = await h.agent.get('/token-now');
+    expect(api.status).toBe(401);
+    expect((await h.stored())).toBeUndefined();
+    const page = await h.agent.get('/token-now').set('Accept', 'text/html');
+    expect(page.status).toBe(302);
+    expect(new URL(page.headers.location as string).origin).toBe(op.issuer);
+  });
+
+  it('ends the login when the IdP answers invalid_grant', async () => {
+    const h = await setup(major);
+    op.behaviour.refreshError = 'invalid_grant';
+    h.advance(31);
+    const res = await h.agent.get('/token-now');
+    expect(res.status).toBe(401);
+    expect(res.body.error).toBe('ERR_OIDC_UNAUTHENTICATED');
+    expect(await h.stored()).toBeUndefined();
+  });
+
+  it('getAccessToken() after invalid_grant throws ERR_OIDC_REFRESH_FAILED (401)', async () => {
+    const h = await setup(major);
+    op.behaviour.refreshError = 'invalid_grant';
+    const res = await h.agent.get('/token?minTtl=60');
+    expect(res.status).toBe(401);
+    expect(res.body.error).toBe('ERR_OIDC_REFRESH_FAILED');
+  });
+
+  it('answers 502 and keeps the session when the IdP fails during refresh', async () => {
+    const h = await setup(major);
+    op.behaviour.tokenStatus = 500;
+    h.advance(31);
+    const res = await h.agent.get('/token-now');
+    expect(res.status).toBe(502);
+    expect(res.body.error).toBe('ERR_OIDC_TOKEN_REQUEST_FAILED');
+    expect(await h.stored()).toBeDefined();
+  });
+
+  it('answers 504 and keeps the session when the refresh times out', async () => {
+    const h = await setup(major, { httpTimeout: 200 });
+    op.behaviour.tokenDelayMs = 3000;
+    h.advance(31);
+    const res = await h.agent.get('/token-now');
+    expect(res.status).toBe(504);
+    expect(await h.stored()).toBeDefined();
+  });
+
+  it('does not bring a logged-out session back when logout happens during a refresh', async () => {
+    const h = await setup(major);
+    op.behaviour.tokenDelayMs = 300;
+    h.advance(31);
+    const slow = h.agent.get('/token-now').then((r) => r);
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    await h.agent.get('/logout').expect(302);
+    const res = await slow;
+    expect(res.status).toBe(401);
+    expect(JSON.stringify(await h.rp.sessions())).not.toMatch(/"auth"|accessToken|refreshToken/);
+  });
+
+  it('sends the newest ID token as id_token_hint after a refresh', async () => {
+    const h = await setup(major, { idpLogout: true });
+    await h.agent.get('/token?minTtl=60').expect(200);
+    const latest = await h.stored();
+    const res = await h.agent.get('/logout').expect(302);
+    expect(new URL(res.headers.location as string).searchParams.get('id_token_hint')).toBe(latest?.idToken);
+  });
+});
