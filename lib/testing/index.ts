@@ -1,0 +1,2 @@
+export { createTestIdp, CookieJar, TestIdpError, DEFAULT_TEST_USERS } from './test-idp.js';
+export type { ClientMetadata, IdpEndpoint, IdpReturn, TestIdp, TestIdpOptions, TestIdpResourceServer, TestIdpUser } from './test-idp.js';

@@ -1,0 +1,53 @@
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import type { Server } from 'node:http';
+import { createTestIdp } from '../../lib/testing/index.js';
+import type { TestIdp, TestIdpOptions } from '../../lib/testing/index.js';
+import type { OidcOptions } from '../../lib/express/index.js';
+import { createRpApp } from './rp-app.js';
+import type { ExpressMajor, RpApp } from './rp-app.js';
+
+export interface LiveRp extends RpApp {
+  baseUrl: string;
+  idp: TestIdp;
+  close(): Promise<void>;
+}
+
+/**
+ * A real RP server on 127.0.0.1:0 and the embedded oidc-provider with a client registered for that
+ * port (redirect, post-logout and back-channel URIs), so the IdP can reach the RP like in production.
+ */
+export async function startLiveRp(
+  options: Partial<OidcOptions> = {},
+  idpOptions: Partial<TestIdpOptions> = {},
+  major: ExpressMajor = 5,
+): Promise<LiveRp> {
+  let handler: Parameters<typeof createServer>[0] = (_req, res) => res.end();
+  const server: Server = createServer((req, res) => handler(req, res));
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const baseUrl = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  const idp = await createTestIdp({
+    clients: [
+      {
+        client_id: 'rp',
+        client_secret: 'rp-secret',
+        redirect_uris: [`${baseUrl}/callback`],
+        post_logout_redirect_uris: [`${baseUrl}/`],
+        backchannel_logout_uri: `${baseUrl}/backchannel-logout`,
+      },
+    ],
+    ...idpOptions,
+  });
+  const rp = createRpApp({ issuer: idp.issuer, baseUrl, ...options }, major);
+  handler = rp.app;
+  return {
+    ...rp,
+    baseUrl,
+    idp,
+    close: async () => {
+      server.closeAllConnections();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+      await idp.close();
+    },
+  };
+}
