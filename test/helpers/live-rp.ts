@@ -1,6 +1,6 @@
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import type { Server } from 'node:http';
+import type { RequestListener, Server } from 'node:http';
 import { createTestIdp } from '../../lib/testing/index.js';
 import type { TestIdp, TestIdpOptions } from '../../lib/testing/index.js';
 import type { OidcOptions } from '../../lib/express/index.js';
@@ -22,7 +22,7 @@ export async function startLiveRp(
   idpOptions: Partial<TestIdpOptions> = {},
   major: ExpressMajor = 5,
 ): Promise<LiveRp> {
-  let handler: Parameters<typeof createServer>[0] = (_req, res) => res.end();
+  let handler: RequestListener = (_req, res) => res.end();
   const server: Server = createServer((req, res) => handler(req, res));
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const baseUrl = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
@@ -39,7 +39,7 @@ export async function startLiveRp(
     ...idpOptions,
   });
   const rp = createRpApp({ issuer: idp.issuer, baseUrl, ...options }, major);
-  handler = rp.app;
+  handler = rp.app as unknown as RequestListener;
   return {
     ...rp,
     baseUrl,
