@@ -2,8 +2,10 @@ import type { NextFunction, Request, RequestHandler, Response } from 'express';
 import { OidcEngine } from '../core/engine.js';
 import type { RouteName } from '../core/engine.js';
 import { OidcError } from '../core/errors.js';
+import { guardRequest, passesAsIs } from '../core/guard.js';
 import { rawQuery } from '../core/http.js';
 import type { OidcOptions } from '../core/options.js';
+import { ROUTE_METHODS } from '../core/routes.js';
 import { readForm, toHttpRequest, writeResult } from './http-bridge.js';
 import { OidcRequestContext } from './request-context.js';
 import { destroyStoredSession, expressSessionPort } from './session-port.js';
@@ -26,13 +28,6 @@ export interface OidcMiddleware extends RequestHandler {
   /** Guard: logged-in requests pass; browsers are sent to log in, other requests get 401. */
   requireAuth(options?: RequireAuthOptions): RequestHandler;
 }
-
-const ROUTE_METHODS: Record<RouteName, ReadonlySet<string>> = {
-  login: new Set(['GET', 'HEAD']),
-  callback: new Set(['GET', 'POST']),
-  logout: new Set(['GET', 'POST']),
-  backchannelLogout: new Set(['GET', 'POST', 'PUT', 'DELETE', 'PATCH']),
-};
 
 function attachContext(engine: OidcEngine, req: Request): void {
   const context = new OidcRequestContext(engine, req);
@@ -66,23 +61,6 @@ async function handleRoute(engine: OidcEngine, route: RouteName, req: Request, r
   }
 }
 
-/** Refresh-then-pass, or the anonymous answer (login for browsers, 401 for the rest). */
-async function guardSlowPath(engine: OidcEngine, req: Request, res: Response, autoRefresh: boolean): Promise<boolean> {
-  const context = req.oidc as OidcRequestContext;
-  const session = expressSessionPort(req, engine.cfg.sessionKey);
-  const auth = context.current();
-  if (auth) {
-    try {
-      context.adopt(await engine.guard(session, auth, autoRefresh));
-      return true;
-    } catch (err) {
-      if (!(err instanceof OidcError && err.code === 'ERR_OIDC_REFRESH_FAILED')) throw err;
-    }
-  }
-  writeResult(res, await engine.unauthenticated(toHttpRequest(req), session));
-  return false;
-}
-
 /**
  * OpenID Connect login for Express: mounts GET /login, GET+POST /callback, GET+POST /logout, sets
  * `req.oidc` and `req.user` on every request, and offers `requireAuth()`.
@@ -104,11 +82,8 @@ export function oidc(options: OidcOptions): OidcMiddleware {
       if (!context) {
         return next(new OidcError('ERR_OIDC_NOT_MOUNTED', 'requireAuth() needs the oidc() middleware mounted first: app.use(auth)'));
       }
-      const auth = context.current();
-      if (auth && !(autoRefresh && auth.refreshToken && auth.expiresAt !== undefined && auth.expiresAt <= engine.cfg.clock() / 1000)) {
-        return next();
-      }
-      guardSlowPath(engine, req, res, autoRefresh).then((pass) => (pass ? next() : undefined), next);
+      if (passesAsIs(engine, context, autoRefresh)) return next();
+      guardRequest(engine, context, toHttpRequest(req), autoRefresh).then((answer) => (answer ? writeResult(res, answer) : next()), next);
     };
   };
 

@@ -1,0 +1,36 @@
+import { OidcError } from './errors.js';
+
+const MAX_FORM_BYTES = 64 * 1024;
+
+function formFromParsedBody(body: Record<string, unknown>): string {
+  const form = new URLSearchParams();
+  for (const [name, value] of Object.entries(body)) {
+    for (const item of Array.isArray(value) ? value : [value]) {
+      if (typeof item !== 'string') throw new OidcError('ERR_OIDC_INVALID_CALLBACK', `The form parameter "${name}" is malformed`);
+      form.append(name, item);
+    }
+  }
+  return form.toString();
+}
+
+/**
+ * The urlencoded body of a POST (response_mode=form_post, back-channel logout), whatever the framework:
+ * `parsed` is what a body parser already produced (Express `req.body`, Koa `ctx.request.body`), otherwise
+ * the raw request stream is read with a size cap.
+ */
+export async function readUrlencodedForm(contentType: string | undefined, parsed: unknown, stream: AsyncIterable<Buffer>): Promise<string> {
+  const type = (contentType ?? '').split(';')[0]?.trim().toLowerCase();
+  if (type !== 'application/x-www-form-urlencoded') {
+    throw new OidcError('ERR_OIDC_INVALID_CALLBACK', 'The callback POST must be application/x-www-form-urlencoded');
+  }
+  if (parsed && typeof parsed === 'object' && !Buffer.isBuffer(parsed)) return formFromParsedBody(parsed as Record<string, unknown>);
+  if (typeof parsed === 'string') return parsed;
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of stream) {
+    size += chunk.length;
+    if (size > MAX_FORM_BYTES) throw new OidcError('ERR_OIDC_INVALID_CALLBACK', 'The callback POST body is too large');
+    chunks.push(chunk);
+  }
+  return Buffer.concat(chunks).toString('utf8');
+}

@@ -1,0 +1,108 @@
+import type { JWTPayload } from 'jose';
+import type { OidcEngine } from './engine.js';
+import { OidcError } from './errors.js';
+import type { AuthenticatedSession, OidcSessionData, SessionPort } from './session-data.js';
+import { buildUser } from './user.js';
+import type { OidcUser } from './user.js';
+
+/** How a request context reaches its session; each adapter supplies one. */
+export interface SessionAccess {
+  /** Our data in the request's session, without I/O (undefined when there is no session). */
+  read(): OidcSessionData | undefined;
+  /** The session as a SessionPort, for refreshes (throws when the session middleware is missing). */
+  port(): SessionPort;
+}
+
+/**
+ * The login of the current request, framework-free: Express exposes it as `req.oidc`, Koa as
+ * `ctx.state.oidc`. Reads the session lazily and costs nothing until used.
+ */
+export class LoginContext<User extends OidcUser = OidcUser> {
+  private readonly engine: OidcEngine;
+  private readonly access: SessionAccess;
+  /** Tokens refreshed during this request by another request's flight (the store already has them). */
+  private refreshed: AuthenticatedSession | undefined;
+
+  constructor(engine: OidcEngine, access: SessionAccess) {
+    this.engine = engine;
+    this.access = access;
+  }
+
+  private get auth(): AuthenticatedSession | undefined {
+    const stored = this.engine.authenticated(this.access.read());
+    return stored && this.refreshed && stored.refreshToken !== this.refreshed.refreshToken && stored.sub === this.refreshed.sub
+      ? this.refreshed
+      : stored;
+  }
+
+  /** @internal Used by requireAuth() after a refresh. */
+  adopt(auth: AuthenticatedSession): void {
+    this.refreshed = auth;
+  }
+
+  /** @internal The login as the guards see it. */
+  current(): AuthenticatedSession | undefined {
+    return this.auth;
+  }
+
+  /** @internal The session port of this request. */
+  session(): SessionPort {
+    return this.access.port();
+  }
+
+  isAuthenticated(): boolean {
+    return this.auth !== undefined;
+  }
+
+  /** ID token claims (protocol claims removed) merged with userinfo; undefined when logged out. */
+  get user(): User | undefined {
+    const auth = this.auth;
+    return auth ? (buildUser(this.engine.claims.get(auth.idToken), auth.userinfo) as User) : undefined;
+  }
+
+  /** All claims of the (verified) ID token, protocol claims included. */
+  get idTokenClaims(): JWTPayload | undefined {
+    const auth = this.auth;
+    return auth ? this.engine.claims.get(auth.idToken) : undefined;
+  }
+
+  get idToken(): string | undefined {
+    return this.auth?.idToken;
+  }
+
+  get accessToken(): string | undefined {
+    return this.auth?.accessToken;
+  }
+
+  get refreshToken(): string | undefined {
+    return this.auth?.refreshToken;
+  }
+
+  /** Access token expiry, epoch seconds. */
+  get expiresAt(): number | undefined {
+    return this.auth?.expiresAt;
+  }
+
+  /** The provider id of this login (`default` with a single IdP). */
+  get provider(): string | undefined {
+    return this.auth?.provider;
+  }
+
+  /**
+   * An access token valid for at least `minTtl` more seconds (default 60), refreshed first when needed.
+   * Concurrent calls for one session share one refresh.
+   */
+  async getAccessToken(options: { minTtl?: number } = {}): Promise<string> {
+    const auth = this.auth;
+    if (!auth) throw new OidcError('ERR_OIDC_UNAUTHENTICATED', 'Not logged in');
+    const fresh = await this.engine.freshLogin(this.access.port(), auth, options.minTtl ?? 60);
+    this.adopt(fresh);
+    return fresh.accessToken;
+  }
+
+  /** Calls the IdP's userinfo endpoint now with the session's access token. */
+  async fetchUserInfo(): Promise<Record<string, unknown> | undefined> {
+    const auth = this.auth;
+    return auth ? this.engine.fetchUserInfo(auth) : undefined;
+  }
+}
