@@ -3,7 +3,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { CookieJar } from '../../lib/testing/index.js';
 import { startLiveRp } from '../helpers/live-rp.js';
 import type { LiveRp } from '../helpers/live-rp.js';
-import { EXPRESS_MAJORS, localPath } from '../helpers/rp-app.js';
+import { ADAPTERS, localPath } from '../helpers/rp-app.js';
 
 let rp: LiveRp | undefined;
 afterEach(async () => {
@@ -18,9 +18,9 @@ async function login(live: LiveRp, agent: request.Agent, path = '/login', user =
   return agent.get(localPath(back.url));
 }
 
-describe.each(EXPRESS_MAJORS)('end to end against oidc-provider (Express %i)', (major) => {
+describe.each(ADAPTERS)('end to end against oidc-provider (%s)', (adapter) => {
   it('logs in, merges userinfo into req.user, and calls the IdP only at login', async () => {
-    rp = await startLiveRp({}, {}, major);
+    rp = await startLiveRp({}, {}, adapter);
     const agent = request.agent(rp.baseUrl);
     const done = await login(rp, agent);
     expect(done.status).toBe(302);
@@ -34,14 +34,14 @@ describe.each(EXPRESS_MAJORS)('end to end against oidc-provider (Express %i)', (
   });
 
   it('returns to the page the browser asked for', async () => {
-    rp = await startLiveRp({}, {}, major);
+    rp = await startLiveRp({}, {}, adapter);
     const agent = request.agent(rp.baseUrl);
     const done = await login(rp, agent, '/profile?tab=settings');
     expect(done.headers.location).toBe('/profile?tab=settings');
   });
 
   it('regenerates the session id at login', async () => {
-    rp = await startLiveRp({}, {}, major);
+    rp = await startLiveRp({}, {}, adapter);
     const agent = request.agent(rp.baseUrl);
     const start = await agent.get('/login').expect(302);
     const anonymousId = Object.keys(await rp.sessions())[0];
@@ -53,7 +53,7 @@ describe.each(EXPRESS_MAJORS)('end to end against oidc-provider (Express %i)', (
   });
 
   it('completes two logins started in two tabs, in reverse order', async () => {
-    rp = await startLiveRp({}, {}, major);
+    rp = await startLiveRp({}, {}, adapter);
     const agent = request.agent(rp.baseUrl);
     const jar = new CookieJar();
     const tab1 = await agent.get('/login?returnTo=/one').expect(302);
@@ -66,7 +66,7 @@ describe.each(EXPRESS_MAJORS)('end to end against oidc-provider (Express %i)', (
   });
 
   it('answers 401 JSON to APIs and a login redirect to browsers', async () => {
-    rp = await startLiveRp({}, {}, major);
+    rp = await startLiveRp({}, {}, adapter);
     const api = await request(rp.baseUrl).get('/api/me').set('Accept', 'application/json');
     expect(api.status).toBe(401);
     expect(api.headers['www-authenticate']).toBeDefined();
@@ -76,7 +76,7 @@ describe.each(EXPRESS_MAJORS)('end to end against oidc-provider (Express %i)', (
   });
 
   it('logs out locally: the old cookie is anonymous and the store record is gone', async () => {
-    rp = await startLiveRp({}, {}, major);
+    rp = await startLiveRp({}, {}, adapter);
     const agent = request.agent(rp.baseUrl);
     await login(rp, agent);
     await agent.get('/logout').expect(302);
@@ -85,7 +85,7 @@ describe.each(EXPRESS_MAJORS)('end to end against oidc-provider (Express %i)', (
   });
 
   it('logs out at the IdP too (RP-initiated logout), revoking the tokens', async () => {
-    rp = await startLiveRp({ idpLogout: true }, {}, major);
+    rp = await startLiveRp({ idpLogout: true }, {}, adapter);
     const agent = request.agent(rp.baseUrl);
     const jar = new CookieJar();
     await login(rp, agent, '/login', 'alice', jar);
@@ -101,7 +101,7 @@ describe.each(EXPRESS_MAJORS)('end to end against oidc-provider (Express %i)', (
   });
 
   it('refreshes with the real IdP (rotation on) and keeps working', async () => {
-    rp = await startLiveRp({}, { accessTokenTtl: 2 }, major);
+    rp = await startLiveRp({}, { accessTokenTtl: 2 }, adapter);
     const agent = request.agent(rp.baseUrl);
     await login(rp, agent);
     const before = (Object.values(await rp.sessions())[0] as { oidc: { auth: { accessToken: string; refreshToken: string } } }).oidc.auth;
@@ -115,7 +115,7 @@ describe.each(EXPRESS_MAJORS)('end to end against oidc-provider (Express %i)', (
   });
 
   it('ends the RP session when the IdP session ends (back-channel logout)', async () => {
-    rp = await startLiveRp({ backchannelLogout: true }, {}, major);
+    rp = await startLiveRp({ backchannelLogout: true }, {}, adapter);
     const agent = request.agent(rp.baseUrl);
     const jar = new CookieJar();
     await login(rp, agent, '/login', 'alice', jar);

@@ -3,9 +3,8 @@ import type { AddressInfo } from 'node:net';
 import type { RequestListener, Server } from 'node:http';
 import { createTestIdp } from '../../lib/testing/index.js';
 import type { TestIdp, TestIdpOptions } from '../../lib/testing/index.js';
-import type { OidcOptions } from '../../lib/express/index.js';
-import { createRpApp } from './rp-app.js';
-import type { ExpressMajor, RpApp } from './rp-app.js';
+import { createRp } from './rp-app.js';
+import type { Adapter, RpApp, RpOptions } from './rp-app.js';
 
 export interface LiveRp extends RpApp {
   baseUrl: string;
@@ -18,9 +17,9 @@ export interface LiveRp extends RpApp {
  * port (redirect, post-logout and back-channel URIs), so the IdP can reach the RP like in production.
  */
 export async function startLiveRp(
-  options: Partial<OidcOptions> = {},
+  options: RpOptions = {},
   idpOptions: Partial<TestIdpOptions> = {},
-  major: ExpressMajor = 5,
+  adapter: Adapter = 'express5',
 ): Promise<LiveRp> {
   let handler: RequestListener = (_req, res) => res.end();
   const server: Server = createServer((req, res) => handler(req, res));
@@ -38,8 +37,8 @@ export async function startLiveRp(
     ],
     ...idpOptions,
   });
-  const rp = createRpApp({ issuer: idp.issuer, baseUrl, ...options }, major);
-  handler = rp.app as unknown as RequestListener;
+  const rp = createRp(adapter, { issuer: idp.issuer, baseUrl, ...options });
+  handler = rp.app;
   return {
     ...rp,
     baseUrl,

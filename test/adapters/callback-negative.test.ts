@@ -2,7 +2,7 @@ import request from 'supertest';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { startHostileOp } from '../helpers/hostile-op.js';
 import type { HostileOp } from '../helpers/hostile-op.js';
-import { createRpApp, EXPRESS_MAJORS, localPath } from '../helpers/rp-app.js';
+import { ADAPTERS, createRp, localPath } from '../helpers/rp-app.js';
 import type { RpApp } from '../helpers/rp-app.js';
 
 let op: HostileOp;
@@ -30,10 +30,10 @@ async function expectNotLoggedIn(rp: RpApp, agent: request.Agent): Promise<void>
   await agent.get('/api/me').expect(401);
 }
 
-describe.each(EXPRESS_MAJORS)('callback against a hostile OP (Express %i)', (major) => {
+describe.each(ADAPTERS)('callback against a hostile OP (%s)', (adapter) => {
   let rp: RpApp;
   beforeEach(() => {
-    rp = createRpApp({ issuer: op.issuer, jwksCooldown: 0 }, major);
+    rp = createRp(adapter, { issuer: op.issuer, jwksCooldown: 0 });
   });
 
   it('logs in against the well-behaved OP (control case)', async () => {
@@ -115,7 +115,7 @@ describe.each(EXPRESS_MAJORS)('callback against a hostile OP (Express %i)', (maj
   });
 
   it('answers 504 when the token endpoint hangs past httpTimeout, without hanging', async () => {
-    rp = createRpApp({ issuer: op.issuer, httpTimeout: 300 }, major);
+    rp = createRp(adapter, { issuer: op.issuer, httpTimeout: 300 });
     op.behaviour.tokenDelayMs = 10_000;
     const started = Date.now();
     const { res, agent } = await login(rp);
@@ -202,7 +202,7 @@ describe.each(EXPRESS_MAJORS)('callback against a hostile OP (Express %i)', (maj
   it('never logs tokens, codes or the verifier', async () => {
     const lines: string[] = [];
     const log = (message: string, fields?: Record<string, unknown>) => lines.push(message + ' ' + JSON.stringify(fields ?? {}));
-    rp = createRpApp({ issuer: op.issuer, logger: { debug: log, info: log, warn: log, error: log } }, major);
+    rp = createRp(adapter, { issuer: op.issuer, logger: { debug: log, info: log, warn: log, error: log } });
     const ok = await login(rp);
     op.behaviour.idToken = { claims: { aud: 'other' } };
     await login(rp);

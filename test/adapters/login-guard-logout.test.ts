@@ -2,7 +2,7 @@ import request from 'supertest';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { startHostileOp } from '../helpers/hostile-op.js';
 import type { HostileOp } from '../helpers/hostile-op.js';
-import { createRpApp, EXPRESS_MAJORS, localPath } from '../helpers/rp-app.js';
+import { ADAPTERS, createRp, localPath } from '../helpers/rp-app.js';
 import type { RpApp } from '../helpers/rp-app.js';
 
 let op: HostileOp;
@@ -19,10 +19,10 @@ async function loggedInAgent(rp: RpApp) {
   return agent;
 }
 
-describe.each(EXPRESS_MAJORS)('GET /login (Express %i)', (major) => {
+describe.each(ADAPTERS)('GET /login (%s)', (adapter) => {
   let rp: RpApp;
   beforeEach(() => {
-    rp = createRpApp({ issuer: op.issuer }, major);
+    rp = createRp(adapter, { issuer: op.issuer });
   });
 
   it('redirects to the authorization endpoint with code flow, state, nonce and PKCE S256', async () => {
@@ -74,7 +74,7 @@ describe.each(EXPRESS_MAJORS)('GET /login (Express %i)', (major) => {
   });
 
   it('forwards extra parameters named in loginParams', async () => {
-    rp = createRpApp({ issuer: op.issuer, loginParams: ['screen_hint'] }, major);
+    rp = createRp(adapter, { issuer: op.issuer, loginParams: ['screen_hint'] });
     const q = new URL((await request(rp.app).get('/login?screen_hint=signup')).headers.location as string).searchParams;
     expect(q.get('screen_hint')).toBe('signup');
   });
@@ -115,7 +115,7 @@ describe.each(EXPRESS_MAJORS)('GET /login (Express %i)', (major) => {
   });
 
   it('answers 504 when discovery hangs', async () => {
-    rp = createRpApp({ issuer: op.issuer, httpTimeout: 200 }, major);
+    rp = createRp(adapter, { issuer: op.issuer, httpTimeout: 200 });
     op.behaviour.discoveryDelayMs = 5000;
     const res = await request(rp.app).get('/login');
     expect(res.status).toBe(504);
@@ -123,9 +123,9 @@ describe.each(EXPRESS_MAJORS)('GET /login (Express %i)', (major) => {
   });
 });
 
-describe.each(EXPRESS_MAJORS)('two tabs (Express %i)', (major) => {
+describe.each(ADAPTERS)('two tabs (%s)', (adapter) => {
   it.each([['first-then-second'], ['second-then-first']])('both logins complete, %s', async (order) => {
-    const rp = createRpApp({ issuer: op.issuer }, major);
+    const rp = createRp(adapter, { issuer: op.issuer });
     const agent = request.agent(rp.app);
     const tab1 = await agent.get('/login?returnTo=/one').expect(302);
     const tab2 = await agent.get('/login?returnTo=/two').expect(302);
@@ -139,7 +139,7 @@ describe.each(EXPRESS_MAJORS)('two tabs (Express %i)', (major) => {
   });
 
   it('keeps at most maxTransactions pending logins', async () => {
-    const rp = createRpApp({ issuer: op.issuer, maxTransactions: 2 }, major);
+    const rp = createRp(adapter, { issuer: op.issuer, maxTransactions: 2 });
     const agent = request.agent(rp.app);
     const oldest = await agent.get('/login').expect(302);
     await agent.get('/login').expect(302);
@@ -150,7 +150,7 @@ describe.each(EXPRESS_MAJORS)('two tabs (Express %i)', (major) => {
 
   it('refuses a pending login older than transactionTtl', async () => {
     let now = Date.now();
-    const rp = createRpApp({ issuer: op.issuer, transactionTtl: 60, clock: () => now }, major);
+    const rp = createRp(adapter, { issuer: op.issuer, transactionTtl: 60, clock: () => now });
     const agent = request.agent(rp.app);
     const start = await agent.get('/login').expect(302);
     now += 61_000;
@@ -160,10 +160,10 @@ describe.each(EXPRESS_MAJORS)('two tabs (Express %i)', (major) => {
   });
 });
 
-describe.each(EXPRESS_MAJORS)('requireAuth (Express %i)', (major) => {
+describe.each(ADAPTERS)('requireAuth (%s)', (adapter) => {
   let rp: RpApp;
   beforeEach(() => {
-    rp = createRpApp({ issuer: op.issuer }, major);
+    rp = createRp(adapter, { issuer: op.issuer });
   });
 
   it('sends an anonymous browser to log in and back to the page it asked for', async () => {
@@ -219,7 +219,7 @@ describe.each(EXPRESS_MAJORS)('requireAuth (Express %i)', (major) => {
 
   it('ends the login after absoluteDuration whatever the activity', async () => {
     let now = Date.now();
-    rp = createRpApp({ issuer: op.issuer, absoluteDuration: 3600, clock: () => now }, major);
+    rp = createRp(adapter, { issuer: op.issuer, absoluteDuration: 3600, clock: () => now });
     const agent = await loggedInAgent(rp);
     now += 3599_000;
     await agent.get('/api/me').expect(200);
@@ -228,9 +228,9 @@ describe.each(EXPRESS_MAJORS)('requireAuth (Express %i)', (major) => {
   });
 });
 
-describe.each(EXPRESS_MAJORS)('logout (Express %i)', (major) => {
+describe.each(ADAPTERS)('logout (%s)', (adapter) => {
   it('destroys the session in the store and redirects home', async () => {
-    const rp = createRpApp({ issuer: op.issuer }, major);
+    const rp = createRp(adapter, { issuer: op.issuer });
     const agent = await loggedInAgent(rp);
     const res = await agent.get('/logout').expect(302);
     expect(res.headers.location).toBe('http://127.0.0.1:3000/');
@@ -239,7 +239,7 @@ describe.each(EXPRESS_MAJORS)('logout (Express %i)', (major) => {
   });
 
   it('answers POST /logout with 303, never 307', async () => {
-    const rp = createRpApp({ issuer: op.issuer }, major);
+    const rp = createRp(adapter, { issuer: op.issuer });
     const agent = await loggedInAgent(rp);
     await agent.post('/logout').set('Origin', 'http://127.0.0.1:3000').expect(303);
     await agent.get('/api/me').expect(401);
@@ -250,7 +250,7 @@ describe.each(EXPRESS_MAJORS)('logout (Express %i)', (major) => {
     ['GET with Sec-Fetch-Site: same-site', 'get', { 'Sec-Fetch-Site': 'same-site' }],
     ['POST from another Origin', 'post', { Origin: 'https://evil.example' }],
   ] as const)('refuses a cross-site logout (%s) and keeps the user logged in', async (_name, method, headers) => {
-    const rp = createRpApp({ issuer: op.issuer }, major);
+    const rp = createRp(adapter, { issuer: op.issuer });
     const agent = await loggedInAgent(rp);
     const res = await agent[method]('/logout').set(headers);
     expect(res.status).toBe(403);
@@ -259,14 +259,14 @@ describe.each(EXPRESS_MAJORS)('logout (Express %i)', (major) => {
   });
 
   it('ignores an off-site returnTo / post_logout_redirect_uri', async () => {
-    const rp = createRpApp({ issuer: op.issuer }, major);
+    const rp = createRp(adapter, { issuer: op.issuer });
     const agent = await loggedInAgent(rp);
     const res = await agent.get('/logout?returnTo=//evil.example&post_logout_redirect_uri=https://evil.example').expect(302);
     expect(res.headers.location).toBe('http://127.0.0.1:3000/');
   });
 
   it('sends the browser to the end_session_endpoint with idpLogout, and revokes the tokens', async () => {
-    const rp = createRpApp({ issuer: op.issuer, idpLogout: true }, major);
+    const rp = createRp(adapter, { issuer: op.issuer, idpLogout: true });
     const agent = await loggedInAgent(rp);
     const idToken = (Object.values(await rp.sessions())[0] as { oidc: { auth: { idToken: string } } }).oidc.auth.idToken;
     const res = await agent.get('/logout').expect(302);
@@ -281,7 +281,7 @@ describe.each(EXPRESS_MAJORS)('logout (Express %i)', (major) => {
   });
 
   it('still reaches the IdP logout when the local session is already gone', async () => {
-    const rp = createRpApp({ issuer: op.issuer, idpLogout: true }, major);
+    const rp = createRp(adapter, { issuer: op.issuer, idpLogout: true });
     const res = await request(rp.app).get('/logout').expect(302);
     const url = new URL(res.headers.location as string);
     expect(url.pathname).toBe('/end_session');
@@ -290,7 +290,7 @@ describe.each(EXPRESS_MAJORS)('logout (Express %i)', (major) => {
 
   it('logs out locally when the IdP has no end_session_endpoint', async () => {
     op.behaviour.discoveryOverrides = { end_session_endpoint: undefined };
-    const rp = createRpApp({ issuer: op.issuer, idpLogout: true }, major);
+    const rp = createRp(adapter, { issuer: op.issuer, idpLogout: true });
     const agent = await loggedInAgent(rp);
     const res = await agent.get('/logout').expect(302);
     expect(res.headers.location).toBe('http://127.0.0.1:3000/');
@@ -298,7 +298,7 @@ describe.each(EXPRESS_MAJORS)('logout (Express %i)', (major) => {
 
   it('does not block logout when revocation fails', async () => {
     op.behaviour.revocationStatus = 503;
-    const rp = createRpApp({ issuer: op.issuer }, major);
+    const rp = createRp(adapter, { issuer: op.issuer });
     const agent = await loggedInAgent(rp);
     await agent.get('/logout').expect(302);
     await agent.get('/api/me').expect(401);

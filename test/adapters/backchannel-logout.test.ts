@@ -3,7 +3,7 @@ import request from 'supertest';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { startHostileOp } from '../helpers/hostile-op.js';
 import type { HostileOp, SignHeader } from '../helpers/hostile-op.js';
-import { createRpApp, EXPRESS_MAJORS, localPath } from '../helpers/rp-app.js';
+import { ADAPTERS, createRp, localPath } from '../helpers/rp-app.js';
 import type { RpApp } from '../helpers/rp-app.js';
 
 const EVENT = 'http://schemas.openid.net/event/backchannel-logout';
@@ -38,10 +38,10 @@ async function post(rp: RpApp, token: string) {
   return request(rp.app).post('/backchannel-logout').type('form').send({ logout_token: token, ignored_parameter: 'x' });
 }
 
-describe.each(EXPRESS_MAJORS)('POST /backchannel-logout (Express %i)', (major) => {
+describe.each(ADAPTERS)('POST /backchannel-logout (%s)', (adapter) => {
   let rp: RpApp;
   beforeEach(() => {
-    rp = createRpApp({ issuer: op.issuer, backchannelLogout: true }, major);
+    rp = createRp(adapter, { issuer: op.issuer, backchannelLogout: true });
   });
 
   it('destroys the session named by sid in the store: 200 no-store, the next request is logged out', async () => {
@@ -119,7 +119,7 @@ describe.each(EXPRESS_MAJORS)('POST /backchannel-logout (Express %i)', (major) =
   });
 
   it('answers 400 (so the IdP retries) when the JWKS is unavailable', async () => {
-    rp = createRpApp({ issuer: op.issuer, backchannelLogout: true, jwksCooldown: 0 }, major);
+    rp = createRp(adapter, { issuer: op.issuer, backchannelLogout: true, jwksCooldown: 0 });
     const user = await loggedIn(rp);
     await op.rotateKeys();
     op.behaviour.jwksStatus = 500;
@@ -128,7 +128,7 @@ describe.each(EXPRESS_MAJORS)('POST /backchannel-logout (Express %i)', (major) =
   });
 
   it('is not mounted unless backchannelLogout is true', async () => {
-    const plain = createRpApp({ issuer: op.issuer }, major);
+    const plain = createRp(adapter, { issuer: op.issuer });
     expect((await post(plain, await op.sign(claims()))).status).toBe(404);
   });
 });

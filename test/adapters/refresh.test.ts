@@ -2,8 +2,8 @@ import request from 'supertest';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { startHostileOp } from '../helpers/hostile-op.js';
 import type { HostileOp } from '../helpers/hostile-op.js';
-import { createRpApp, EXPRESS_MAJORS, localPath } from '../helpers/rp-app.js';
-import type { RpApp } from '../helpers/rp-app.js';
+import { ADAPTERS, createRp, localPath } from '../helpers/rp-app.js';
+import type { Adapter, RpApp, TestRoute } from '../helpers/rp-app.js';
 import type { OidcOptions } from '../../lib/express/index.js';
 
 let op: HostileOp;
@@ -24,23 +24,20 @@ interface Harness {
   refreshCalls(): number;
 }
 
-async function setup(major: 4 | 5, options: Partial<OidcOptions> = {}): Promise<Harness> {
+/** Routes the refresh cases need, written once for every adapter. */
+const REFRESH_ROUTES: TestRoute[] = [
+  {
+    method: 'get',
+    path: '/token',
+    handler: async ({ oidc, query }) => ({ token: await oidc?.getAccessToken({ minTtl: Number(query.minTtl ?? 60) }) }),
+  },
+  { method: 'get', path: '/no-refresh', guard: { autoRefresh: false }, handler: ({ oidc }) => ({ token: oidc?.accessToken }) },
+  { method: 'get', path: '/token-now', guard: {}, handler: ({ oidc, user }) => ({ token: oidc?.accessToken, user }) },
+];
+
+async function setup(adapter: Adapter, options: Partial<OidcOptions> = {}): Promise<Harness> {
   let offset = 0;
-  const rp = createRpApp({ issuer: op.issuer, clock: () => Date.now() + offset, ...options }, major, (app, auth) => {
-    app.get('/token', async (req, res, next) => {
-      try {
-        res.json({ token: await req.oidc?.getAccessToken({ minTtl: Number(req.query.minTtl ?? 60) }) });
-      } catch (err) {
-        next(err);
-      }
-    });
-    app.get('/no-refresh', auth.requireAuth({ autoRefresh: false }), (req, res) => {
-      res.json({ token: req.oidc?.accessToken });
-    });
-    app.get('/token-now', auth.requireAuth(), (req, res) => {
-      res.json({ token: req.oidc?.accessToken, user: req.user });
-    });
-  });
+  const rp = createRp(adapter, { issuer: op.issuer, clock: () => Date.now() + offset, ...options }, REFRESH_ROUTES);
   const agent = request.agent(rp.app);
   const start = await agent.get('/login').expect(302);
   await agent.get(localPath(await op.authorize(start.headers.location as string))).expect(302);
@@ -55,9 +52,9 @@ async function setup(major: 4 | 5, options: Partial<OidcOptions> = {}): Promise<
   };
 }
 
-describe.each(EXPRESS_MAJORS)('refresh (Express %i)', (major) => {
+describe.each(ADAPTERS)('refresh (%s)', (adapter) => {
   it('getAccessToken() returns the current token while it is fresh, and refreshes within minTtl', async () => {
-    const h = await setup(major);
+    const h = await setup(adapter);
     const before = await h.stored();
     const fresh = await h.agent.get('/token?minTtl=10').expect(200);
     expect(fresh.body.token).toBe(before?.accessToken);
@@ -72,14 +69,14 @@ describe.each(EXPRESS_MAJORS)('refresh (Express %i)', (major) => {
 
   it('keeps the old refresh token when the IdP does not rotate it', async () => {
     op.behaviour.rotateRefreshToken = false;
-    const h = await setup(major);
+    const h = await setup(adapter);
     const before = await h.stored();
     await h.agent.get('/token?minTtl=60').expect(200);
     expect((await h.stored())?.refreshToken).toBe(before?.refreshToken);
   });
 
   it('requireAuth() refreshes an expired access token before the handler runs; new ID token claims reach req.user', async () => {
-    const h = await setup(major);
+    const h = await setup(adapter);
     op.behaviour.refreshIdToken = { claims: { name: 'Renamed User' } };
     h.advance(31);
     const res = await h.agent.get('/token-now').expect(200);
@@ -89,21 +86,21 @@ describe.each(EXPRESS_MAJORS)('refresh (Express %i)', (major) => {
   });
 
   it('requireAuth({ autoRefresh: false }) lets the expired token through untouched', async () => {
-    const h = await setup(major);
+    const h = await setup(adapter);
     h.advance(31);
     await h.agent.get('/no-refresh').expect(200);
     expect(h.refreshCalls()).toBe(0);
   });
 
   it('the oidc() option autoRefresh: false turns it off everywhere', async () => {
-    const h = await setup(major, { autoRefresh: false });
+    const h = await setup(adapter, { autoRefresh: false });
     h.advance(31);
     await h.agent.get('/token-now').expect(200);
     expect(h.refreshCalls()).toBe(0);
   });
 
   it('100 concurrent requests with an expired token cause exactly one refresh; all see the new token', async () => {
-    const h = await setup(major);
+    const h = await setup(adapter);
     h.advance(31);
     op.behaviour.tokenDelayMs = 150;
     const results = await Promise.all(Array.from({ length: 100 }, () => h.agent.get('/token-now')));
@@ -119,7 +116,7 @@ describe.each(EXPRESS_MAJORS)('refresh (Express %i)', (major) => {
     ['a different aud', { aud: 'other-client' }],
     ['an earlier auth_time', { auth_time: 1 }],
   ])('treats a refreshed ID token with %s as a failed refresh: logged out', async (_name, claims) => {
-    const h = await setup(major);
+    const h = await setup(adapter);
     op.behaviour.refreshIdToken = { claims };
     h.advance(31);
     const api = await h.agent.get('/token-now');
@@ -131,7 +128,7 @@ describe.each(EXPRESS_MAJORS)('refresh (Express %i)', (major) => {
   });
 
   it('ends the login when the IdP answers invalid_grant', async () => {
-    const h = await setup(major);
+    const h = await setup(adapter);
     op.behaviour.refreshError = 'invalid_grant';
     h.advance(31);
     const res = await h.agent.get('/token-now');
@@ -141,7 +138,7 @@ describe.each(EXPRESS_MAJORS)('refresh (Express %i)', (major) => {
   });
 
   it('getAccessToken() after invalid_grant throws ERR_OIDC_REFRESH_FAILED (401)', async () => {
-    const h = await setup(major);
+    const h = await setup(adapter);
     op.behaviour.refreshError = 'invalid_grant';
     const res = await h.agent.get('/token?minTtl=60');
     expect(res.status).toBe(401);
@@ -149,7 +146,7 @@ describe.each(EXPRESS_MAJORS)('refresh (Express %i)', (major) => {
   });
 
   it('answers 502 and keeps the session when the IdP fails during refresh', async () => {
-    const h = await setup(major);
+    const h = await setup(adapter);
     op.behaviour.tokenStatus = 500;
     h.advance(31);
     const res = await h.agent.get('/token-now');
@@ -159,7 +156,7 @@ describe.each(EXPRESS_MAJORS)('refresh (Express %i)', (major) => {
   });
 
   it('answers 504 and keeps the session when the refresh times out', async () => {
-    const h = await setup(major, { httpTimeout: 200 });
+    const h = await setup(adapter, { httpTimeout: 200 });
     op.behaviour.tokenDelayMs = 3000;
     h.advance(31);
     const res = await h.agent.get('/token-now');
@@ -168,7 +165,7 @@ describe.each(EXPRESS_MAJORS)('refresh (Express %i)', (major) => {
   });
 
   it('does not bring a logged-out session back when logout happens during a refresh', async () => {
-    const h = await setup(major);
+    const h = await setup(adapter);
     op.behaviour.tokenDelayMs = 300;
     h.advance(31);
     const slow = h.agent.get('/token-now').then((r) => r);
@@ -180,7 +177,7 @@ describe.each(EXPRESS_MAJORS)('refresh (Express %i)', (major) => {
   });
 
   it('sends the newest ID token as id_token_hint after a refresh', async () => {
-    const h = await setup(major, { idpLogout: true });
+    const h = await setup(adapter, { idpLogout: true });
     await h.agent.get('/token?minTtl=60').expect(200);
     const latest = await h.stored();
     const res = await h.agent.get('/logout').expect(302);

@@ -1,0 +1,27 @@
+import type { Context } from 'koa';
+import { readUrlencodedForm } from '../core/form.js';
+import type { HttpRequest, HttpResult } from '../core/http.js';
+
+export function toHttpRequest(ctx: Context): HttpRequest {
+  return {
+    method: ctx.method,
+    url: ctx.url,
+    originalUrl: ctx.originalUrl ?? ctx.url,
+    header: (name) => {
+      const value = ctx.headers[name];
+      return Array.isArray(value) ? value.join(', ') : value;
+    },
+  };
+}
+
+export function writeResult(ctx: Context, result: HttpResult): void {
+  ctx.status = result.status;
+  ctx.set(result.headers);
+  // An empty string, not undefined: Koa would answer a bodiless redirect with its own text ("Found").
+  ctx.body = result.body ?? '';
+}
+
+/** The urlencoded body of a POST: `ctx.request.body` when a body parser already ran, else the raw stream. */
+export function readForm(ctx: Context): Promise<string> {
+  return readUrlencodedForm(ctx.headers['content-type'], (ctx.request as { body?: unknown }).body, ctx.req);
+}

@@ -1,0 +1,183 @@
+import type { Context } from 'koa';
+import { OidcError } from '../core/errors.js';
+import type { OidcSessionData, SessionPort } from '../core/session-data.js';
+
+/** The parts of koa-session 7's Session object we use. */
+interface KoaSession {
+  /** The store key. Fixed when the object is created: after `regenerate()` only a new object reports the new key. */
+  readonly externalKey?: string;
+  save(): Promise<void>;
+  regenerate(): Promise<void>;
+  toJSON(): Record<string, unknown>;
+  [key: string]: unknown;
+}
+
+/** koa-session's external store contract (`store` option, or an instance of `ContextStore`). */
+export interface KoaSessionStore {
+  get(key: string, maxAge: number | 'session' | undefined, options: { rolling: boolean; ctx: unknown }): unknown;
+  set(key: string, session: Record<string, unknown>, maxAge: number | 'session' | undefined, options: { rolling: boolean; changed: boolean; ctx: unknown }): unknown;
+  destroy(key: string, options: { ctx: unknown }): unknown;
+}
+
+interface KoaSessionOptions {
+  maxAge?: number | 'session';
+  store?: KoaSessionStore;
+  ContextStore?: new (ctx: unknown) => KoaSessionStore;
+}
+
+/** koa-session defines `session` and `sessionOptions` on `app.context` when `session(opts, app)` runs. */
+interface ContextWithSession {
+  session?: KoaSession | Record<string, unknown> | null;
+  readonly sessionOptions?: KoaSessionOptions;
+}
+
+const MISSING_SESSION =
+  'ctx.session is missing: mount koa-session with an external store before oidc(), e.g. app.use(session({ store }, app))';
+const COOKIE_SESSION =
+  'koa-session has no external store, so the session (and the tokens in it) would be kept in the cookie: ' +
+  'pass a server-side store, e.g. app.use(session({ store }, app))';
+
+function withSession(ctx: Context): ContextWithSession {
+  return ctx as unknown as ContextWithSession;
+}
+
+/** The external store koa-session uses for this request; refuses a missing or cookie-only koa-session. */
+export function sessionStoreOf(ctx: Context): KoaSessionStore {
+  const options = withSession(ctx).sessionOptions;
+  if (!options) throw new OidcError('ERR_OIDC_NO_SESSION', MISSING_SESSION);
+  const store = options.store ?? (options.ContextStore ? new options.ContextStore(ctx) : undefined);
+  if (!store) throw new OidcError('ERR_OIDC_COOKIE_SESSION', COOKIE_SESSION);
+  return store;
+}
+
+function storeError(action: string, err: unknown): OidcError {
+  return err instanceof OidcError ? err : new OidcError('ERR_OIDC_SESSION_STORE', `The session store failed to ${action} the session`, { cause: err });
+}
+
+/** Destroys any session in koa-session's external store by its key (back-channel logout). */
+export async function destroyStoredSession(ctx: Context, key: string): Promise<void> {
+  try {
+    await sessionStoreOf(ctx).destroy(key, { ctx });
+  } catch (err) {
+    throw storeError('destroy', err);
+  }
+}
+
+export function readSessionData(ctx: Context, key: string): OidcSessionData | undefined {
+  return withSession(ctx).session?.[key] as OidcSessionData | undefined;
+}
+
+/**
+ * koa-session 7 behind the core's SessionPort, one per request. `ctx.session` is looked up on every call
+ * because regenerate() and destroy() replace it. The session id is koa-session's external key: the
+ * cookie value and the store key (koa-session's `prefix` option is already part of it).
+ */
+export class KoaSessionPort implements SessionPort {
+  private readonly ctx: Context;
+  private readonly key: string;
+  private readonly store: KoaSessionStore;
+  /** This request saved a login into the session (see settle()). */
+  private savedLogin = false;
+
+  constructor(ctx: Context, key: string) {
+    this.ctx = ctx;
+    this.key = key;
+    this.store = sessionStoreOf(ctx);
+  }
+
+  private session(): KoaSession {
+    const holder = withSession(this.ctx);
+    if (holder.session === undefined) throw new OidcError('ERR_OIDC_NO_SESSION', MISSING_SESSION);
+    if (holder.session === null) holder.session = {};
+    return holder.session as KoaSession;
+  }
+
+  id(): string {
+    return (withSession(this.ctx).session as KoaSession | null | undefined)?.externalKey ?? '';
+  }
+
+  read(): OidcSessionData | undefined {
+    return readSessionData(this.ctx, this.key);
+  }
+
+  async readStored(): Promise<OidcSessionData | undefined | null> {
+    let stored: unknown;
+    try {
+      stored = await this.store.get(this.id(), withSession(this.ctx).sessionOptions?.maxAge, { rolling: false, ctx: this.ctx });
+    } catch (err) {
+      throw storeError('read', err);
+    }
+    if (!stored || typeof stored !== 'object') return null;
+    const record = stored as Record<string, unknown>;
+    // koa-session's own expiry check (it stores `_expire` beside the data).
+    if (typeof record._expire === 'number' && record._expire < Date.now()) return null;
+    return record[this.key] as OidcSessionData | undefined;
+  }
+
+  write(data: OidcSessionData | undefined): void {
+    const session = this.session();
+    if (data === undefined) delete session[this.key];
+    else session[this.key] = data;
+  }
+
+  readAppData(): Record<string, unknown> {
+    const session = withSession(this.ctx).session as KoaSession | null | undefined;
+    if (!session) return {};
+    return Object.fromEntries(Object.entries(session.toJSON()).filter(([name]) => name !== this.key));
+  }
+
+  writeAppData(data: Record<string, unknown>): void {
+    Object.assign(this.session(), data);
+  }
+
+  async regenerate(): Promise<void> {
+    const holder = withSession(this.ctx);
+    this.session();
+    // Start from an empty session: the core carries over what it keeps (pending logins, keepSessionData).
+    holder.session = {};
+    try {
+      // koa-session: destroys the old key in the store, takes a new key, saves, sets the new cookie.
+      await (holder.session as KoaSession).regenerate();
+    } catch (err) {
+      throw storeError('regenerate', err);
+    }
+    // The Session object still reports the old key; a fresh one is created with the new key.
+    holder.session = {};
+  }
+
+  async save(): Promise<void> {
+    const session = this.session();
+    try {
+      await session.save();
+    } catch (err) {
+      throw storeError('save', err);
+    }
+    this.savedLogin = (session[this.key] as OidcSessionData | undefined)?.auth !== undefined;
+  }
+
+  async destroy(): Promise<void> {
+    const id = this.id();
+    try {
+      if (id) await this.store.destroy(id, { ctx: this.ctx });
+    } catch (err) {
+      throw storeError('destroy', err);
+    }
+    // koa-session clears the cookie when it commits (and destroys the key again, harmlessly).
+    withSession(this.ctx).session = null;
+    this.savedLogin = false;
+  }
+
+  /**
+   * Called once the request is done, before koa-session commits. koa-session writes a session back
+   * whenever it differs from what it loaded, and it does not know about our explicit save(): a login we
+   * saved during this request would be written again at the end. If a logout elsewhere (another tab,
+   * back-channel) destroyed the session meanwhile, that late write would bring the login back, so the
+   * session is dropped instead. Costs one store read, only on requests that saved a login.
+   */
+  async settle(): Promise<void> {
+    if (!this.savedLogin) return;
+    this.savedLogin = false;
+    const stored = await this.readStored().catch(() => undefined);
+    if (stored === null) withSession(this.ctx).session = null;
+  }
+}
