@@ -14,9 +14,9 @@ interface KoaSession {
 
 /** koa-session's external store contract (`store` option, or an instance of `ContextStore`). */
 export interface KoaSessionStore {
-  get(key: string, maxAge: number | 'session' | undefined, options: { rolling: boolean; ctx: unknown }): unknown;
-  set(key: string, session: Record<string, unknown>, maxAge: number | 'session' | undefined, options: { rolling: boolean; changed: boolean; ctx: unknown }): unknown;
-  destroy(key: string, options: { ctx: unknown }): unknown;
+  get(key: string, maxAge: number | 'session' | undefined, options: { rolling: boolean; ctx?: unknown }): Promise<unknown>;
+  set(key: string, session: Record<string, unknown>, maxAge: number | 'session' | undefined, options: { rolling: boolean; changed: boolean; ctx?: unknown }): Promise<void>;
+  destroy(key: string, options: { ctx?: unknown }): Promise<void>;
 }
 
 interface KoaSessionOptions {
