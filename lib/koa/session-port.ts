@@ -41,13 +41,18 @@ function withSession(ctx: Context): ContextWithSession {
   return ctx as unknown as ContextWithSession;
 }
 
-/** The external store koa-session uses for this request; refuses a missing or cookie-only koa-session. */
-export function sessionStoreOf(ctx: Context): KoaSessionStore {
+/** koa-session's options for this app; refuses a missing or cookie-only koa-session. */
+function sessionOptionsOf(ctx: Context): KoaSessionOptions {
   const options = withSession(ctx).sessionOptions;
   if (!options) throw new OidcError('ERR_OIDC_NO_SESSION', MISSING_SESSION);
-  const store = options.store ?? (options.ContextStore ? new options.ContextStore(ctx) : undefined);
-  if (!store) throw new OidcError('ERR_OIDC_COOKIE_SESSION', COOKIE_SESSION);
-  return store;
+  if (!options.store && !options.ContextStore) throw new OidcError('ERR_OIDC_COOKIE_SESSION', COOKIE_SESSION);
+  return options;
+}
+
+/** The external store koa-session uses for this request (a ContextStore is instantiated per request, as koa-session does). */
+export function sessionStoreOf(ctx: Context): KoaSessionStore {
+  const options = sessionOptionsOf(ctx);
+  return options.store ?? new (options.ContextStore as NonNullable<KoaSessionOptions['ContextStore']>)(ctx);
 }
 
 function storeError(action: string, err: unknown): OidcError {
@@ -75,14 +80,18 @@ export function readSessionData(ctx: Context, key: string): OidcSessionData | un
 export class KoaSessionPort implements SessionPort {
   private readonly ctx: Context;
   private readonly key: string;
-  private readonly store: KoaSessionStore;
+  private storeInstance: KoaSessionStore | undefined;
   /** This request saved a login into the session (see settle()). */
   private savedLogin = false;
 
   constructor(ctx: Context, key: string) {
     this.ctx = ctx;
     this.key = key;
-    this.store = sessionStoreOf(ctx);
+    sessionOptionsOf(ctx);
+  }
+
+  private get store(): KoaSessionStore {
+    return (this.storeInstance ??= sessionStoreOf(this.ctx));
   }
 
   private session(): KoaSession {

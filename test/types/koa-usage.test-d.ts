@@ -1,0 +1,42 @@
+// Compile-only: the usage the Koa docs show must type-check ("compilation is the assertion").
+import Router from '@koa/router';
+import Koa from 'koa';
+import session from 'koa-session';
+import { OidcError, oidc } from '../../lib/koa/index.js';
+import type { KoaSessionStore, OidcKoaState, OidcUser } from '../../lib/koa/index.js';
+
+declare const store: KoaSessionStore;
+
+// The issue's example, untyped state.
+const app = new Koa();
+app.keys = ['...'];
+app.use(session({ store }, app));
+const auth = oidc({ issuer: 'https://idp.example.com', clientId: 'app', clientSecret: 'secret', baseUrl: 'https://app.example.com' });
+app.use(auth);
+app.use(auth.requireAuth());
+const router = new Router();
+router.get('/profile', auth.requireAuth({ autoRefresh: false }), (ctx) => {
+  ctx.body = ctx.state.user;
+});
+app.use(router.routes());
+
+// Typed state with the app's own claims.
+interface MyUser extends OidcUser {
+  roles?: string[];
+}
+const typed = new Koa<OidcKoaState<MyUser>>();
+const typedRouter = new Router<OidcKoaState<MyUser>>();
+typedRouter.get('/me', auth.requireAuth(), async (ctx) => {
+  const roles: string[] | undefined = ctx.state.user?.roles;
+  const token: string | undefined = await ctx.state.oidc?.getAccessToken({ minTtl: 30 });
+  const claims = ctx.state.oidc?.idTokenClaims;
+  ctx.body = { roles, token, aud: claims?.aud, expiresAt: ctx.state.oidc?.expiresAt };
+});
+typed.use(auth);
+typed.use(typedRouter.routes());
+typed.on('error', (err: unknown) => {
+  if (err instanceof OidcError) {
+    const code: `ERR_OIDC_${string}` = err.code;
+    void code;
+  }
+});
