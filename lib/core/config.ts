@@ -2,7 +2,7 @@ import { Configuration } from 'openid-client';
 import { OidcError } from './errors.js';
 import { MemoryLock } from './lock.js';
 import type { RefreshLock } from './lock.js';
-import type { ClientAuthMethod, Clock, Logger, OidcOptions } from './options.js';
+import type { ClientAuthMethod, Clock, Logger, LoginEvent, LogoutEvent, OidcOptions, ProviderOptions, RefreshEvent } from './options.js';
 import { MemorySessionIndex } from './session-index.js';
 import type { SessionIndex } from './session-index.js';
 
@@ -13,13 +13,18 @@ export interface ResolvedProvider {
   readonly clientSecret: string | undefined;
   readonly config: Configuration | undefined;
   readonly clientAuthMethod: ClientAuthMethod;
+  readonly privateKey: Record<string, unknown> | string | undefined;
   readonly idTokenSigningAlg: string;
   readonly scope: string;
   readonly authorizationParams: Readonly<Record<string, string>>;
+  readonly responseMode: 'query' | 'form_post';
+  readonly pushedAuthorizationRequests: boolean;
   /** Absolute redirect_uri registered at the IdP. */
   readonly redirectUri: string;
   /** Path (relative to where the middleware is mounted) that receives the callback. */
   readonly callbackPath: string;
+  /** Path of this provider's back-channel logout endpoint. */
+  readonly backchannelPath: string;
   readonly allowInsecureRequests: boolean;
 }
 
@@ -27,6 +32,7 @@ export interface ResolvedConfig {
   readonly baseUrl: URL;
   readonly origin: string;
   readonly providers: readonly ResolvedProvider[];
+  readonly multiProvider: boolean;
   readonly routes: {
     readonly login: string;
     readonly callback: string;
@@ -53,22 +59,31 @@ export interface ResolvedConfig {
   readonly backchannelLogout: boolean;
   readonly revokeTokens: boolean;
   readonly keepSessionData: boolean | readonly string[];
+  readonly rolesClaim: string | readonly string[];
+  readonly attemptSilentLogin: boolean;
+  readonly onLogin: ((event: LoginEvent) => unknown) | undefined;
+  readonly onLogout: ((event: LogoutEvent) => unknown) | undefined;
+  readonly onRefresh: ((event: RefreshEvent) => unknown) | undefined;
 }
 
-const KNOWN_OPTIONS = new Set([
+const PROVIDER_OPTIONS = [
   'issuer', 'clientId', 'clientSecret', 'config', 'clientAuthMethod', 'idTokenSigningAlg', 'scope',
-  'authorizationParams', 'baseUrl', 'routes', 'idpLogout', 'httpTimeout', 'allowInsecureRequests',
+  'authorizationParams', 'privateKey', 'responseMode', 'pushedAuthorizationRequests',
+] as const;
+const KNOWN_OPTIONS = new Set<string>([
+  ...PROVIDER_OPTIONS, 'providers', 'baseUrl', 'routes', 'idpLogout', 'httpTimeout', 'allowInsecureRequests',
   'clockTolerance', 'jwksCooldown', 'transactionTtl', 'maxTransactions', 'sessionKey', 'fetchUserinfo',
   'loginParams', 'absoluteDuration', 'customFetch', 'clock', 'logger', 'autoRefresh', 'lock', 'sessionIndex',
-  'backchannelLogout', 'revokeTokens', 'keepSessionData',
+  'backchannelLogout', 'revokeTokens', 'keepSessionData', 'rolesClaim', 'attemptSilentLogin', 'onLogin',
+  'onLogout', 'onRefresh', 'onError',
 ]);
 const KNOWN_ROUTES = new Set(['login', 'callback', 'logout', 'postLogoutRedirect', 'backchannelLogout']);
-const CLIENT_AUTH_METHODS = new Set<string>(['client_secret_basic', 'client_secret_post', 'none']);
+const CLIENT_AUTH_METHODS = new Set<string>(['client_secret_basic', 'client_secret_post', 'private_key_jwt', 'none']);
 const SIGNING_ALGS = new Set(['RS256', 'RS384', 'RS512', 'PS256', 'PS384', 'PS512', 'ES256', 'ES384', 'ES512', 'EdDSA', 'Ed25519']);
 /** Parameters the library owns; an app may never override them. */
-export const PROTECTED_AUTHORIZATION_PARAMS = new Set([
-  'client_id', 'redirect_uri', 'response_type', 'state', 'nonce', 'code_challenge', 'code_challenge_method',
-  'request', 'request_uri', 'client_secret',
+export const PROTECTED_AUTHORIZATION_PARAMS: ReadonlySet<string> = new Set([
+  'client_id', 'redirect_uri', 'response_type', 'response_mode', 'state', 'nonce', 'code_challenge',
+  'code_challenge_method', 'request', 'request_uri', 'client_secret',
 ]);
 const LOOPBACK_HOSTS = new Set(['127.0.0.1', 'localhost', '[::1]']);
 const SILENT_LOGGER: Logger = { debug() {}, info() {}, warn() {}, error() {} };
@@ -95,6 +110,12 @@ function optionalBoolean(value: unknown, name: string, fallback: boolean): boole
   if (value === undefined) return fallback;
   if (typeof value !== 'boolean') throw invalid(`"${name}" must be true or false`);
   return value;
+}
+
+function optionalFunction<T>(value: unknown, name: string): T | undefined {
+  if (value === undefined) return undefined;
+  if (typeof value !== 'function') throw invalid(`"${name}" must be a function`);
+  return value as T;
 }
 
 function routePath(value: unknown, name: string, fallback: string): string {
@@ -143,53 +164,117 @@ function resolveLogger(value: unknown): Logger {
   return logger as Logger;
 }
 
-function resolveProvider(options: OidcOptions, baseUrl: URL, callbackPath: string, allowInsecure: boolean): ResolvedProvider {
-  const clientId = optionalString(options.clientId, 'clientId');
-  if (!clientId) throw invalid('"clientId" is required');
-  const clientSecret = optionalString(options.clientSecret, 'clientSecret');
+function claimPath(value: unknown, name: string): string | readonly string[] {
+  if (typeof value === 'string' && value.length > 0) return value;
+  if (Array.isArray(value) && value.length > 0 && value.every((k) => typeof k === 'string' && k.length > 0)) return Object.freeze([...value]);
+  throw invalid(`"${name}" must be a claim name, a dot path or an array of keys`);
+}
+
+interface ProviderContext {
+  id: string;
+  /** Prefix for option names in messages: '' or 'providers[1].' */
+  label: string;
+  baseUrl: URL;
+  callbackPath: string;
+  backchannelPath: string;
+  allowInsecure: boolean;
+}
+
+function resolveProvider(options: ProviderOptions, ctx: ProviderContext): ResolvedProvider {
+  const at = (name: string): string => ctx.label + name;
+  const clientId = optionalString(options.clientId, at('clientId'));
+  if (!clientId) throw invalid(`"${at('clientId')}" is required`);
+  const clientSecret = optionalString(options.clientSecret, at('clientSecret'));
   const config = options.config;
   if (config !== undefined && !(config instanceof Configuration)) {
-    throw invalid('"config" must be an openid-client Configuration');
+    throw invalid(`"${at('config')}" must be an openid-client Configuration`);
   }
   let issuer: string | undefined;
   if (config === undefined) {
-    const issuerUrl = parseUrl(options.issuer, 'issuer');
+    const issuerUrl = parseUrl(options.issuer, at('issuer'));
     if (issuerUrl.pathname.includes('/.well-known/')) {
-      throw invalid('"issuer" must be the issuer URL, not its .well-known discovery document');
+      throw invalid(`"${at('issuer')}" must be the issuer URL, not its .well-known discovery document`);
     }
-    if (issuerUrl.protocol === 'http:' && !allowInsecure && !isLoopbackHost(issuerUrl.hostname)) {
-      throw invalid('"issuer" must use https (http is allowed for 127.0.0.1, localhost and ::1, or with "allowInsecureRequests: true")');
+    if (issuerUrl.protocol === 'http:' && !ctx.allowInsecure && !isLoopbackHost(issuerUrl.hostname)) {
+      throw invalid(`"${at('issuer')}" must use https (http is allowed for 127.0.0.1, localhost and ::1, or with "allowInsecureRequests: true")`);
     }
     issuer = options.issuer;
   } else if (options.issuer !== undefined) {
-    throw invalid('pass either "issuer" or "config", not both');
+    throw invalid(`pass either "${at('issuer')}" or "${at('config')}", not both`);
   }
-  const method = options.clientAuthMethod ?? (clientSecret ? 'client_secret_basic' : 'none');
+  const method = options.clientAuthMethod ?? (clientSecret ? 'client_secret_basic' : options.privateKey ? 'private_key_jwt' : 'none');
   if (!CLIENT_AUTH_METHODS.has(method)) {
-    throw invalid(`"clientAuthMethod" must be one of ${[...CLIENT_AUTH_METHODS].join(', ')}`);
+    throw invalid(`"${at('clientAuthMethod')}" must be one of ${[...CLIENT_AUTH_METHODS].join(', ')}`);
   }
-  if (method !== 'none' && !clientSecret) throw invalid(`"clientSecret" is required with clientAuthMethod "${method}"`);
+  if ((method === 'client_secret_basic' || method === 'client_secret_post') && !clientSecret) {
+    throw invalid(`"${at('clientSecret')}" is required with clientAuthMethod "${method}"`);
+  }
+  const privateKey = options.privateKey;
+  if (method === 'private_key_jwt' && !(typeof privateKey === 'string' || (typeof privateKey === 'object' && privateKey !== null))) {
+    throw invalid(`"${at('privateKey')}" (a JWK object or a PKCS#8 PEM string) is required with clientAuthMethod "private_key_jwt"`);
+  }
   const alg = options.idTokenSigningAlg ?? 'RS256';
   if (!SIGNING_ALGS.has(alg)) {
-    throw invalid(`"idTokenSigningAlg" must be an asymmetric JWS algorithm (${[...SIGNING_ALGS].join(', ')})`);
+    throw invalid(`"${at('idTokenSigningAlg')}" must be an asymmetric JWS algorithm (${[...SIGNING_ALGS].join(', ')})`);
   }
-  const scope = optionalString(options.scope, 'scope') ?? 'openid profile email';
-  if (!scope.split(' ').includes('openid')) throw invalid('"scope" must include "openid"');
-  const redirect = new URL(baseUrl.href);
-  redirect.pathname = (baseUrl.pathname.replace(/\/$/, '') + callbackPath) || '/';
+  const scope = optionalString(options.scope, at('scope')) ?? 'openid profile email';
+  if (!scope.split(' ').includes('openid')) throw invalid(`"${at('scope')}" must include "openid"`);
+  const responseMode = options.responseMode ?? 'query';
+  if (responseMode !== 'query' && responseMode !== 'form_post') throw invalid(`"${at('responseMode')}" must be "query" or "form_post"`);
+  const redirect = new URL(ctx.baseUrl.href);
+  redirect.pathname = ctx.baseUrl.pathname.replace(/\/$/, '') + ctx.callbackPath;
   return Object.freeze({
-    id: 'default',
+    id: ctx.id,
     issuer,
     clientId,
     clientSecret,
     config,
     clientAuthMethod: method,
+    privateKey,
     idTokenSigningAlg: alg,
     scope,
-    authorizationParams: Object.freeze(stringRecord(options.authorizationParams, 'authorizationParams')),
+    authorizationParams: Object.freeze(stringRecord(options.authorizationParams, at('authorizationParams'))),
+    responseMode,
+    pushedAuthorizationRequests: optionalBoolean(options.pushedAuthorizationRequests, at('pushedAuthorizationRequests'), false),
     redirectUri: redirect.href,
-    callbackPath,
-    allowInsecureRequests: allowInsecure,
+    callbackPath: ctx.callbackPath,
+    backchannelPath: ctx.backchannelPath,
+    allowInsecureRequests: ctx.allowInsecure,
+  });
+}
+
+function resolveProviders(options: OidcOptions, baseUrl: URL, routes: ResolvedConfig['routes'], allowInsecure: boolean): ResolvedProvider[] {
+  const shared: ProviderOptions = {} as ProviderOptions;
+  for (const key of PROVIDER_OPTIONS) {
+    if (options[key] !== undefined) (shared as unknown as Record<string, unknown>)[key] = options[key];
+  }
+  if (options.providers === undefined) {
+    return [resolveProvider(shared, { id: 'default', label: '', baseUrl, callbackPath: routes.callback, backchannelPath: routes.backchannelLogout, allowInsecure })];
+  }
+  if (!Array.isArray(options.providers) || options.providers.length === 0) throw invalid('"providers" must be a non-empty array');
+  for (const key of ['issuer', 'clientId', 'clientSecret', 'config'] as const) {
+    if (options[key] !== undefined) throw invalid(`"${key}" goes inside each entry of "providers" when "providers" is used`);
+  }
+  const seen = new Set<string>();
+  return options.providers.map((entry, index) => {
+    const label = `providers[${index}].`;
+    if (typeof entry !== 'object' || entry === null) throw invalid(`"providers[${index}]" must be an object`);
+    const { id, ...rest } = entry;
+    if (typeof id !== 'string' || !/^[A-Za-z0-9_-]{1,64}$/.test(id)) throw invalid(`"${label}id" must be letters, digits, "-" or "_"`);
+    if (seen.has(id)) throw invalid(`"${label}id" "${id}" is used twice`);
+    seen.add(id);
+    for (const key of Object.keys(rest)) {
+      if (!(PROVIDER_OPTIONS as readonly string[]).includes(key)) throw invalid(`unknown option "${label}${key}"`);
+    }
+    const merged = { ...shared, ...rest } as ProviderOptions;
+    return resolveProvider(merged, {
+      id,
+      label,
+      baseUrl,
+      callbackPath: `${routes.callback.replace(/\/$/, '')}/${id}`,
+      backchannelPath: `${routes.backchannelLogout.replace(/\/$/, '')}/${id}`,
+      allowInsecure,
+    });
   });
 }
 
@@ -213,7 +298,7 @@ export function resolveConfig(options: OidcOptions): ResolvedConfig {
     backchannelLogout: routePath(routes.backchannelLogout, 'backchannelLogout', '/backchannel-logout'),
   });
   const allowInsecure = optionalBoolean(options.allowInsecureRequests, 'allowInsecureRequests', false);
-  const provider = resolveProvider(options, baseUrl, resolvedRoutes.callback, allowInsecure);
+  const providers = resolveProviders(options, baseUrl, resolvedRoutes, allowInsecure);
   if (options.customFetch !== undefined && typeof options.customFetch !== 'function') throw invalid('"customFetch" must be a function');
   if (options.clock !== undefined && typeof options.clock !== 'function') throw invalid('"clock" must be a function returning milliseconds');
   const loginParams = options.loginParams ?? [];
@@ -232,10 +317,12 @@ export function resolveConfig(options: OidcOptions): ResolvedConfig {
   if (typeof keepSessionData !== 'boolean' && !(Array.isArray(keepSessionData) && keepSessionData.every((k) => typeof k === 'string' && k !== sessionKey))) {
     throw invalid('"keepSessionData" must be true, false or an array of session keys');
   }
+  optionalFunction((options as { onError?: unknown }).onError, 'onError');
   return Object.freeze({
     baseUrl,
     origin: baseUrl.origin,
-    providers: Object.freeze([provider]),
+    providers: Object.freeze(providers),
+    multiProvider: options.providers !== undefined,
     routes: resolvedRoutes,
     idpLogout: optionalBoolean(options.idpLogout, 'idpLogout', false),
     httpTimeoutMs: numberInRange(options.httpTimeout, 'httpTimeout', 5000, 100, 120_000),
@@ -256,5 +343,10 @@ export function resolveConfig(options: OidcOptions): ResolvedConfig {
     backchannelLogout: optionalBoolean(options.backchannelLogout, 'backchannelLogout', false),
     revokeTokens: optionalBoolean(options.revokeTokens, 'revokeTokens', true),
     keepSessionData: Array.isArray(keepSessionData) ? Object.freeze([...keepSessionData]) : keepSessionData,
+    rolesClaim: claimPath(options.rolesClaim ?? 'roles', 'rolesClaim'),
+    attemptSilentLogin: optionalBoolean(options.attemptSilentLogin, 'attemptSilentLogin', false),
+    onLogin: optionalFunction<ResolvedConfig['onLogin']>(options.onLogin, 'onLogin'),
+    onLogout: optionalFunction<ResolvedConfig['onLogout']>(options.onLogout, 'onLogout'),
+    onRefresh: optionalFunction<ResolvedConfig['onRefresh']>(options.onRefresh, 'onRefresh'),
   });
 }

@@ -1,30 +1,61 @@
 import type { NextFunction, Request, RequestHandler, Response } from 'express';
+import { PROTECTED_AUTHORIZATION_PARAMS } from '../core/config.js';
 import { OidcEngine } from '../core/engine.js';
-import type { RouteName } from '../core/engine.js';
+import type { RouteMatch, RouteName } from '../core/engine.js';
 import { OidcError } from '../core/errors.js';
 import { rawQuery } from '../core/http.js';
 import type { OidcOptions } from '../core/options.js';
 import { readForm, toHttpRequest, writeResult } from './http-bridge.js';
 import { OidcRequestContext } from './request-context.js';
+import { ensureAuthenticated, passesFast } from './require-auth.js';
+import type { RequireAuthOptions } from './require-auth.js';
 import { destroyStoredSession, expressSessionPort } from './session-port.js';
 import './types.js';
 
-export type { OidcOptions, ProviderOptions, RouteOptions, Logger, Clock, ClientAuthMethod } from '../core/options.js';
-export { OidcError, isOidcError } from '../core/errors.js';
+export type {
+  OidcOptions, ProviderOptions, NamedProviderOptions, RouteOptions, Logger, Clock, ClientAuthMethod, TokenSet, LoginEvent,
+  LogoutEvent, RefreshEvent,
+} from '../core/options.js';
+export { OidcError, isOidcError, ERROR_STATUS } from '../core/errors.js';
 export type { OidcErrorCode } from '../core/errors.js';
 export type { OidcUser } from '../core/user.js';
 export type { OidcSessionData, AuthenticatedSession } from '../core/session-data.js';
+export type { RefreshLock } from '../core/lock.js';
+export type { SessionIndex, SessionOwner } from '../core/session-index.js';
+export { MemoryLock } from '../core/lock.js';
+export { MemorySessionIndex } from '../core/session-index.js';
 export { OidcRequestContext } from './request-context.js';
+export type { RequireAuthOptions } from './require-auth.js';
+export { claimEquals, claimIncludes, claimCheck, requireScopes, requireRoles } from './guards.js';
 
-export interface RequireAuthOptions {
-  /** Refresh an expired access token before the handler runs. Default: the `oidc()` option `autoRefresh`. */
-  autoRefresh?: boolean;
+/** `oidc()` options for Express: the core options with hooks typed for Express requests. */
+export interface ExpressOidcOptions extends OidcOptions<Request> {
+  /** Render your own page for login/callback/logout errors (access_denied...) instead of next(err). */
+  onError?: (err: OidcError, req: Request, res: Response) => unknown;
 }
 
 /** The middleware returned by `oidc()`: mount it with `app.use()`. */
 export interface OidcMiddleware extends RequestHandler {
   /** Guard: logged-in requests pass; browsers are sent to log in, other requests get 401. */
   requireAuth(options?: RequireAuthOptions): RequestHandler;
+}
+
+export interface LoginOptions {
+  returnTo?: string;
+  /** Extra authorization parameters for this login (never client_id, redirect_uri, state...). */
+  authorizationParams?: Record<string, string>;
+  /** With several IdPs: which one. */
+  provider?: string;
+}
+
+declare global {
+  // eslint-disable-next-line @typescript-eslint/no-namespace
+  namespace Express {
+    interface Response {
+      /** Set by the `oidc()` middleware. */
+      oidc?: { login(options?: LoginOptions): Promise<void> };
+    }
+  }
 }
 
 const ROUTE_METHODS: Record<RouteName, ReadonlySet<string>> = {
@@ -34,7 +65,7 @@ const ROUTE_METHODS: Record<RouteName, ReadonlySet<string>> = {
   backchannelLogout: new Set(['GET', 'POST', 'PUT', 'DELETE', 'PATCH']),
 };
 
-function attachContext(engine: OidcEngine, req: Request): void {
+function attachContext(engine: OidcEngine, req: Request, res: Response): void {
   const context = new OidcRequestContext(engine, req);
   req.oidc = context;
   Object.defineProperty(req, 'user', {
@@ -45,70 +76,74 @@ function attachContext(engine: OidcEngine, req: Request): void {
       Object.defineProperty(req, 'user', { configurable: true, enumerable: true, writable: true, value });
     },
   });
+  res.oidc = {
+    login: async (options = {}) => {
+      for (const key of Object.keys(options.authorizationParams ?? {})) {
+        if (PROTECTED_AUTHORIZATION_PARAMS.has(key)) {
+          throw new OidcError('ERR_OIDC_INVALID_CONFIG', `res.oidc.login(): "authorizationParams.${key}" is set by the library`);
+        }
+      }
+      const result = await engine.login(toHttpRequest(req), expressSessionPort(req, engine.cfg.sessionKey), {
+        ...(options.returnTo !== undefined ? { returnTo: options.returnTo } : {}),
+        ...(options.authorizationParams ? { authorizationParams: options.authorizationParams } : {}),
+        ...(options.provider !== undefined ? { provider: options.provider } : {}),
+      });
+      writeResult(res, result);
+    },
+  };
 }
 
-async function handleRoute(engine: OidcEngine, route: RouteName, req: Request, res: Response): Promise<void> {
+async function handleRoute(engine: OidcEngine, route: RouteMatch, req: Request, res: Response): Promise<void> {
   const request = toHttpRequest(req);
-  if (route === 'backchannelLogout') {
+  if (route.name === 'backchannelLogout') {
     const body = req.method === 'POST' ? await readForm(req).catch(() => '') : '';
-    return writeResult(res, await engine.backchannelLogout(request, body, (id) => destroyStoredSession(req, id)));
+    return writeResult(res, await engine.backchannelLogout(request, body, (id) => destroyStoredSession(req, id), route.provider));
   }
   const session = expressSessionPort(req, engine.cfg.sessionKey);
-  switch (route) {
+  switch (route.name) {
     case 'login':
       return writeResult(res, await engine.login(request, session));
     case 'callback': {
       const params = req.method === 'POST' ? await readForm(req) : rawQuery(req.url);
-      return writeResult(res, await engine.callback(request, session, params));
+      return writeResult(res, await engine.callback(request, session, params, route.provider, req));
     }
     case 'logout':
-      return writeResult(res, await engine.logout(request, session));
+      return writeResult(res, await engine.logout(request, session, req, req.oidc?.user as Record<string, unknown> | undefined));
   }
-}
-
-/** Refresh-then-pass, or the anonymous answer (login for browsers, 401 for the rest). */
-async function guardSlowPath(engine: OidcEngine, req: Request, res: Response, autoRefresh: boolean): Promise<boolean> {
-  const context = req.oidc as OidcRequestContext;
-  const session = expressSessionPort(req, engine.cfg.sessionKey);
-  const auth = context.current();
-  if (auth) {
-    try {
-      context.adopt(await engine.guard(session, auth, autoRefresh));
-      return true;
-    } catch (err) {
-      if (!(err instanceof OidcError && err.code === 'ERR_OIDC_REFRESH_FAILED')) throw err;
-    }
-  }
-  writeResult(res, await engine.unauthenticated(toHttpRequest(req), session));
-  return false;
 }
 
 /**
  * OpenID Connect login for Express: mounts GET /login, GET+POST /callback, GET+POST /logout, sets
  * `req.oidc` and `req.user` on every request, and offers `requireAuth()`.
  */
-export function oidc(options: OidcOptions): OidcMiddleware {
-  const engine = new OidcEngine(options);
+export function oidc(options: ExpressOidcOptions): OidcMiddleware {
+  const engine = new OidcEngine(options as OidcOptions);
+  const onError = options.onError;
+  const fail = (err: unknown, req: Request, res: Response, next: NextFunction): void => {
+    if (!onError || !(err instanceof OidcError)) return next(err);
+    Promise.resolve(onError(err, req, res)).catch(next);
+  };
 
   const middleware = ((req: Request, res: Response, next: NextFunction): void => {
-    attachContext(engine, req);
+    attachContext(engine, req, res);
     const route = engine.route(req.url);
-    if (route === undefined || !ROUTE_METHODS[route].has(req.method)) return next();
-    handleRoute(engine, route, req, res).catch(next);
+    if (route !== undefined && ROUTE_METHODS[route.name].has(req.method)) {
+      handleRoute(engine, route, req, res).catch((err: unknown) => fail(err, req, res, next));
+      return;
+    }
+    if (!engine.cfg.attemptSilentLogin) return next();
+    Promise.resolve()
+      .then(() => engine.silentLogin(toHttpRequest(req), expressSessionPort(req, engine.cfg.sessionKey)))
+      .then((result) => (result ? writeResult(res, result) : next()), next);
   }) as OidcMiddleware;
 
   middleware.requireAuth = (guardOptions: RequireAuthOptions = {}): RequestHandler => {
-    const autoRefresh = guardOptions.autoRefresh ?? engine.cfg.autoRefresh;
     return (req, res, next) => {
-      const context = req.oidc;
-      if (!context) {
+      if (!req.oidc) {
         return next(new OidcError('ERR_OIDC_NOT_MOUNTED', 'requireAuth() needs the oidc() middleware mounted first: app.use(auth)'));
       }
-      const auth = context.current();
-      if (auth && !(autoRefresh && auth.refreshToken && auth.expiresAt !== undefined && auth.expiresAt <= engine.cfg.clock() / 1000)) {
-        return next();
-      }
-      guardSlowPath(engine, req, res, autoRefresh).then((pass) => (pass ? next() : undefined), next);
+      if (passesFast(engine, req, guardOptions)) return next();
+      ensureAuthenticated(engine, req, res, guardOptions).then((pass) => (pass ? next() : undefined), next);
     };
   };
 

@@ -9,7 +9,8 @@ import { expressSessionPort, readSessionData } from './session-port.js';
 
 /** `req.oidc`: the login of the current request. Reads the session lazily; costs nothing until used. */
 export class OidcRequestContext<User extends OidcUser = OidcUser> {
-  private readonly engine: OidcEngine;
+  /** @internal */
+  readonly engine: OidcEngine;
   private readonly req: Request;
   /** Tokens refreshed during this request by another request's flight (the store already has them). */
   private refreshed: AuthenticatedSession | undefined;
@@ -43,7 +44,14 @@ export class OidcRequestContext<User extends OidcUser = OidcUser> {
   /** ID token claims (protocol claims removed) merged with userinfo; undefined when logged out. */
   get user(): User | undefined {
     const auth = this.auth;
-    return auth ? (buildUser(this.engine.claims.get(auth.idToken), auth.userinfo) as User) : undefined;
+    if (!auth) return undefined;
+    return (auth.user ?? buildUser(this.engine.claims.get(auth.idToken), auth.userinfo)) as User;
+  }
+
+  /** @internal The scope asked for at login, for when the token response did not name the granted scope. */
+  get requestedScope(): string | undefined {
+    const auth = this.auth;
+    return auth ? this.engine.cfg.providers.find((p) => p.id === auth.provider)?.scope : undefined;
   }
 
   /** All claims of the (verified) ID token, protocol claims included. */
@@ -82,7 +90,7 @@ export class OidcRequestContext<User extends OidcUser = OidcUser> {
     const auth = this.auth;
     if (!auth) throw new OidcError('ERR_OIDC_UNAUTHENTICATED', 'Not logged in');
     const session = expressSessionPort(this.req, this.engine.cfg.sessionKey);
-    const fresh = await this.engine.freshLogin(session, auth, options.minTtl ?? 60);
+    const fresh = await this.engine.freshLogin(session, auth, options.minTtl ?? 60, this.req);
     this.adopt(fresh);
     return fresh.accessToken;
   }
