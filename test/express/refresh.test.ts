@@ -4,7 +4,7 @@ import { startHostileOp } from '../helpers/hostile-op.js';
 import type { HostileOp } from '../helpers/hostile-op.js';
 import { createRpApp, EXPRESS_MAJORS, localPath } from '../helpers/rp-app.js';
 import type { RpApp } from '../helpers/rp-app.js';
-import type { OidcOptions } from '../../lib/express/index.js';
+import type { ExpressOidcOptions as OidcOptions } from '../../lib/express/index.js';
 
 let op: HostileOp;
 beforeAll(async () => {

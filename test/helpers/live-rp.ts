@@ -3,7 +3,7 @@ import type { AddressInfo } from 'node:net';
 import type { RequestListener, Server } from 'node:http';
 import { createTestIdp } from '../../lib/testing/index.js';
 import type { TestIdp, TestIdpOptions } from '../../lib/testing/index.js';
-import type { OidcOptions } from '../../lib/express/index.js';
+import type { ExpressOidcOptions as OidcOptions } from '../../lib/express/index.js';
 import { createRpApp } from './rp-app.js';
 import type { ExpressMajor, RpApp } from './rp-app.js';
 
@@ -21,6 +21,7 @@ export async function startLiveRp(
   options: Partial<OidcOptions> = {},
   idpOptions: Partial<TestIdpOptions> = {},
   major: ExpressMajor = 5,
+  extraRoutes?: Parameters<typeof createRpApp>[2],
 ): Promise<LiveRp> {
   let handler: RequestListener = (_req, res) => res.end();
   const server: Server = createServer((req, res) => handler(req, res));
@@ -38,7 +39,7 @@ export async function startLiveRp(
     ],
     ...idpOptions,
   });
-  const rp = createRpApp({ issuer: idp.issuer, baseUrl, ...options }, major);
+  const rp = createRpApp({ issuer: idp.issuer, baseUrl, ...options }, major, extraRoutes);
   handler = rp.app as unknown as RequestListener;
   return {
     ...rp,

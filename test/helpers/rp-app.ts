@@ -3,7 +3,7 @@ import express4 from 'express4';
 import session from 'express-session';
 import type { ErrorRequestHandler, Express } from 'express';
 import { oidc } from '../../lib/express/index.js';
-import type { OidcMiddleware, OidcOptions } from '../../lib/express/index.js';
+import type { ExpressOidcOptions, OidcMiddleware } from '../../lib/express/index.js';
 
 export type ExpressMajor = 4 | 5;
 export const EXPRESS_MAJORS: ExpressMajor[] = [5, 4];
@@ -24,12 +24,12 @@ export interface RpApp {
  * An Express app as a user would write it: express-session, `app.use(auth)`, a public page, a guarded
  * page and a guarded JSON route, and an error handler that shows the stable code.
  */
-export function createRpApp(options: Partial<OidcOptions>, major: ExpressMajor = 5, extra?: (app: Express, auth: OidcMiddleware) => void): RpApp {
+export function createRpApp(options: Partial<ExpressOidcOptions>, major: ExpressMajor = 5, extra?: (app: Express, auth: OidcMiddleware) => void): RpApp {
   const express = (major === 4 ? express4 : express5) as unknown as typeof express5;
   const app = express();
   const store = new session.MemoryStore();
   app.use(session({ secret: 'test-secret', resave: false, saveUninitialized: false, store, name: 'sid' }));
-  const auth = oidc({ clientId: 'rp', clientSecret: 'rp-secret', baseUrl: RP_BASE_URL, ...options } as OidcOptions);
+  const auth = oidc({ clientId: 'rp', clientSecret: 'rp-secret', baseUrl: RP_BASE_URL, ...options } as ExpressOidcOptions);
   app.use(auth);
   app.get('/', (req, res) => {
     res.json({ user: req.user ?? null });
