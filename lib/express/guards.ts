@@ -1,7 +1,7 @@
 import type { Request, RequestHandler } from 'express';
 import { claimEquals as equals, claimIncludes as includes, claimValues, readClaim } from '../core/claim-path.js';
 import { OidcError } from '../core/errors.js';
-import { contextOf, ensureAuthenticated, passesFast } from './require-auth.js';
+import { contextOf, ensureAuthenticated, passesFast, privateNext } from './require-auth.js';
 
 type ClaimPath = string | readonly string[];
 type Predicate = (user: Express.User, req: Request) => boolean | Promise<boolean>;
@@ -28,7 +28,7 @@ function guard(reason: string, predicate: Predicate): RequestHandler {
       .then(async (ok) => {
         if (!ok) return;
         const user = req.user as Express.User;
-        if (await predicate(user, req)) return next();
+        if (await predicate(user, req)) return privateNext(res, next);
         next(forbidden(reason));
       })
       .catch(next);

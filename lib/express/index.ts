@@ -7,7 +7,7 @@ import { rawQuery } from '../core/http.js';
 import type { OidcOptions } from '../core/options.js';
 import { readForm, toHttpRequest, writeResult } from './http-bridge.js';
 import { OidcRequestContext } from './request-context.js';
-import { ensureAuthenticated, passesFast } from './require-auth.js';
+import { ensureAuthenticated, passesFast, privateNext } from './require-auth.js';
 import type { RequireAuthOptions } from './require-auth.js';
 import { destroyStoredSession, expressSessionPort } from './session-port.js';
 import './types.js';
@@ -112,6 +112,19 @@ async function handleRoute(engine: OidcEngine, route: RouteMatch, req: Request, 
   }
 }
 
+/** One look at the session cookie settings, so an insecure production setup is noticed. */
+function warnAboutCookie(engine: OidcEngine, req: Request): void {
+  const cookie = (req.session as unknown as { cookie?: { secure?: unknown; sameSite?: unknown; httpOnly?: unknown } }).cookie;
+  if (!cookie) return;
+  if (engine.cfg.baseUrl.protocol === 'https:' && !cookie.secure) {
+    engine.cfg.logger.warn('oidc-session: the session cookie is not Secure although baseUrl is https; set cookie.secure (and app.set("trust proxy", 1) behind a proxy)');
+  }
+  if (cookie.sameSite === undefined || cookie.sameSite === false) {
+    engine.cfg.logger.warn('oidc-session: the session cookie has no SameSite attribute; set cookie.sameSite = "lax"');
+  }
+  if (cookie.httpOnly === false) engine.cfg.logger.warn('oidc-session: the session cookie is readable by scripts (httpOnly false)');
+}
+
 /**
  * OpenID Connect login for Express: mounts GET /login, GET+POST /callback, GET+POST /logout, sets
  * `req.oidc` and `req.user` on every request, and offers `requireAuth()`.
@@ -124,8 +137,13 @@ export function oidc(options: ExpressOidcOptions): OidcMiddleware {
     Promise.resolve(onError(err, req, res)).catch(next);
   };
 
+  let cookieChecked = false;
   const middleware = ((req: Request, res: Response, next: NextFunction): void => {
     attachContext(engine, req, res);
+    if (!cookieChecked && req.session) {
+      cookieChecked = true;
+      warnAboutCookie(engine, req);
+    }
     const route = engine.route(req.url);
     if (route !== undefined && ROUTE_METHODS[route.name].has(req.method)) {
       handleRoute(engine, route, req, res).catch((err: unknown) => fail(err, req, res, next));
@@ -142,8 +160,8 @@ export function oidc(options: ExpressOidcOptions): OidcMiddleware {
       if (!req.oidc) {
         return next(new OidcError('ERR_OIDC_NOT_MOUNTED', 'requireAuth() needs the oidc() middleware mounted first: app.use(auth)'));
       }
-      if (passesFast(engine, req, guardOptions)) return next();
-      ensureAuthenticated(engine, req, res, guardOptions).then((pass) => (pass ? next() : undefined), next);
+      if (passesFast(engine, req, guardOptions)) return privateNext(res, next);
+      ensureAuthenticated(engine, req, res, guardOptions).then((pass) => (pass ? privateNext(res, next) : undefined), next);
     };
   };
 

@@ -1,4 +1,4 @@
-import type { Request, Response } from 'express';
+import type { NextFunction, Request, Response } from 'express';
 import type { OidcEngine } from '../core/engine.js';
 import { OidcError } from '../core/errors.js';
 import type { StepUpRequirement } from '../core/step-up.js';
@@ -52,4 +52,10 @@ export function passesFast(engine: OidcEngine, req: Request, options: RequireAut
   if (!auth || options.acrValues || options.maxAge !== undefined) return false;
   const autoRefresh = options.autoRefresh ?? engine.cfg.autoRefresh;
   return !(autoRefresh && auth.refreshToken && auth.expiresAt !== undefined && auth.expiresAt <= engine.cfg.clock() / 1000);
+}
+
+/** Pages behind a login must not be served from a cache (shared, or the back button after logout). */
+export function privateNext(res: Response, next: NextFunction): void {
+  if (!res.headersSent) res.setHeader('Cache-Control', 'no-store');
+  next();
 }

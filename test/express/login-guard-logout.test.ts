@@ -304,3 +304,22 @@ describe.each(EXPRESS_MAJORS)('logout (Express %i)', (major) => {
     await agent.get('/api/me').expect(401);
   });
 });
+
+describe('cache and cookie hygiene', () => {
+  it('marks guarded responses Cache-Control: no-store', async () => {
+    const rp = createRpApp({ issuer: op.issuer });
+    const agent = await loggedInAgent(rp);
+    const res = await agent.get('/profile').expect(200);
+    expect(res.headers['cache-control']).toBe('no-store');
+  });
+
+  it('warns once when the session cookie is not Secure behind an https baseUrl, or has no SameSite', async () => {
+    const warnings: string[] = [];
+    const log = () => undefined;
+    const rp = createRpApp({ issuer: op.issuer, baseUrl: 'https://app.example.com', logger: { debug: log, info: log, error: log, warn: (m: string) => warnings.push(m) } });
+    await request(rp.app).get('/login');
+    await request(rp.app).get('/login');
+    expect(warnings.filter((w) => w.includes('not Secure'))).toHaveLength(1);
+    expect(warnings.filter((w) => w.includes('SameSite'))).toHaveLength(1);
+  });
+});
