@@ -1,6 +1,3 @@
-import { createServer } from 'node:http';
-import type { AddressInfo } from 'node:net';
-import type { RequestListener, Server } from 'node:http';
 import { exportJWK, generateKeyPair } from 'jose';
 import request from 'supertest';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -9,7 +6,7 @@ import type { TestIdp } from '../../lib/testing/index.js';
 import type { ExpressOidcOptions } from '../../lib/express/index.js';
 import { startHostileOp } from '../helpers/hostile-op.js';
 import type { HostileOp } from '../helpers/hostile-op.js';
-import { startLiveRp } from '../helpers/live-rp.js';
+import { startLiveRp, startRpServer } from '../helpers/live-rp.js';
 import type { LiveRp } from '../helpers/live-rp.js';
 import { createRpApp, localPath } from '../helpers/rp-app.js';
 import type { RpApp } from '../helpers/rp-app.js';
@@ -71,20 +68,17 @@ describe('login control against oidc-provider', () => {
     const { privateKey, publicKey } = await generateKeyPair('RS256', { extractable: true });
     const privateJwk = { ...(await exportJWK(privateKey)), alg: 'RS256' };
     const publicJwk = { ...(await exportJWK(publicKey)), alg: 'RS256', use: 'sig' };
-    let handler: RequestListener = (_req, res) => res.end();
-    const server: Server = createServer((req, res) => handler(req, res));
-    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-    const baseUrl = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    const server = await startRpServer();
+    const { baseUrl } = server;
     const idp = await createTestIdp({
       clients: [{ client_id: 'pkjwt', token_endpoint_auth_method: 'private_key_jwt', jwks: { keys: [publicJwk] }, redirect_uris: [`${baseUrl}/callback`] }],
     });
     closers.push(async () => {
-      server.closeAllConnections();
-      await new Promise<void>((resolve) => server.close(() => resolve()));
+      await server.close();
       await idp.close();
     });
     const rp = createRpApp({ issuer: idp.issuer, baseUrl, clientId: 'pkjwt', clientSecret: undefined, clientAuthMethod: 'private_key_jwt', privateKey: privateJwk }, 5);
-    handler = rp.app as unknown as RequestListener;
+    server.serve(rp.app);
     const agent = request.agent(baseUrl);
     const start = await agent.get('/login').expect(302);
     const back = await idp.login(start.headers.location as string, { username: 'bob', password: 'bob' });
@@ -93,18 +87,15 @@ describe('login control against oidc-provider', () => {
   });
 
   it('a public client (no secret) logs in with PKCE only', async () => {
-    let handler: RequestListener = (_req, res) => res.end();
-    const server: Server = createServer((req, res) => handler(req, res));
-    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-    const baseUrl = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    const server = await startRpServer();
+    const { baseUrl } = server;
     const idp = await createTestIdp({ clients: [{ client_id: 'spa', token_endpoint_auth_method: 'none', redirect_uris: [`${baseUrl}/callback`] }] });
     closers.push(async () => {
-      server.closeAllConnections();
-      await new Promise<void>((resolve) => server.close(() => resolve()));
+      await server.close();
       await idp.close();
     });
     const rp = createRpApp({ issuer: idp.issuer, baseUrl, clientId: 'spa', clientSecret: undefined }, 5);
-    handler = rp.app as unknown as RequestListener;
+    server.serve(rp.app);
     const agent = request.agent(baseUrl);
     const start = await agent.get('/login').expect(302);
     await agent.get(localPath((await idp.login(start.headers.location as string, { username: 'bob', password: 'bob' })).url)).expect(302);
@@ -114,17 +105,14 @@ describe('login control against oidc-provider', () => {
 
 describe('several IdPs in one app', () => {
   async function twoIdps(): Promise<{ rp: RpApp; baseUrl: string; corp: TestIdp; partner: TestIdp; op: HostileOp }> {
-    let handler: RequestListener = (_req, res) => res.end();
-    const server: Server = createServer((req, res) => handler(req, res));
-    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-    const baseUrl = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    const server = await startRpServer();
+    const { baseUrl } = server;
     const client = (id: string) => ({ client_id: 'rp', client_secret: 'rp-secret', redirect_uris: [`${baseUrl}/callback/${id}`] });
     const corp = await createTestIdp({ clients: [client('corp')] });
     const partner = await createTestIdp({ clients: [client('partner')], users: [{ username: 'pat', password: 'pat', claims: { name: 'Pat' } }] });
     const op = await startHostileOp({ clientId: 'rp', clientSecret: 'rp-secret' });
     closers.push(async () => {
-      server.closeAllConnections();
-      await new Promise<void>((resolve) => server.close(() => resolve()));
+      await server.close();
       await Promise.all([corp.close(), partner.close(), op.close()]);
     });
     const rp = createRpApp(
@@ -141,7 +129,7 @@ describe('several IdPs in one app', () => {
       5,
       (app) => app.get('/which', (req, res) => res.json({ provider: req.oidc?.provider, sub: req.user?.sub })),
     );
-    handler = rp.app as unknown as RequestListener;
+    server.serve(rp.app);
     return { rp, baseUrl, corp, partner, op };
   }
 

@@ -13,6 +13,30 @@ export interface LiveRp extends RpApp {
   close(): Promise<void>;
 }
 
+export interface RpServer {
+  baseUrl: string;
+  /** Serve this app from now on (the server starts before the app exists, so the IdP can know its URL). */
+  serve(app: unknown): void;
+  close(): Promise<void>;
+}
+
+/** An HTTP server on 127.0.0.1:0 whose app is plugged in later. */
+export async function startRpServer(): Promise<RpServer> {
+  let handler: RequestListener = (_req, res) => res.end();
+  const server: Server = createServer((req, res) => handler(req, res));
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  return {
+    baseUrl: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
+    serve: (app) => {
+      handler = app as RequestListener;
+    },
+    close: async () => {
+      server.closeAllConnections();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+    },
+  };
+}
+
 /**
  * A real RP server on 127.0.0.1:0 and the embedded oidc-provider with a client registered for that
  * port (redirect, post-logout and back-channel URIs), so the IdP can reach the RP like in production.
@@ -23,10 +47,8 @@ export async function startLiveRp(
   major: ExpressMajor = 5,
   extraRoutes?: Parameters<typeof createRpApp>[2],
 ): Promise<LiveRp> {
-  let handler: RequestListener = (_req, res) => res.end();
-  const server: Server = createServer((req, res) => handler(req, res));
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const baseUrl = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  const server = await startRpServer();
+  const { baseUrl } = server;
   const idp = await createTestIdp({
     clients: [
       {
@@ -40,14 +62,13 @@ export async function startLiveRp(
     ...idpOptions,
   });
   const rp = createRpApp({ issuer: idp.issuer, baseUrl, ...options }, major, extraRoutes);
-  handler = rp.app as unknown as RequestListener;
+  server.serve(rp.app);
   return {
     ...rp,
     baseUrl,
     idp,
     close: async () => {
-      server.closeAllConnections();
-      await new Promise<void>((resolve) => server.close(() => resolve()));
+      await server.close();
       await idp.close();
     },
   };
