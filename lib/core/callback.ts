@@ -53,13 +53,19 @@ function checkAuthorizationResponse(provider: DiscoveredProvider, params: URLSea
  * one derived from the request's Host), ID token claims (openid-client) and signature (ours), then
  * userinfo with the subject checked.
  */
+export interface CallbackResult {
+  auth: AuthenticatedSession;
+  claims: Record<string, unknown>;
+  userinfo: Record<string, unknown> | undefined;
+}
+
 export async function completeCallback(
   cfg: ResolvedConfig,
   provider: DiscoveredProvider,
   params: URLSearchParams,
   state: string,
   tx: LoginTransaction,
-): Promise<AuthenticatedSession> {
+): Promise<CallbackResult> {
   checkAuthorizationResponse(provider, params);
   const currentUrl = new URL(provider.settings.redirectUri);
   currentUrl.search = params.toString();
@@ -80,6 +86,9 @@ export async function completeCallback(
   if (!idToken || !claims) throw new OidcError('ERR_OIDC_INVALID_ID_TOKEN', 'The token response has no ID token');
   const now = cfg.clock();
   await verifyIdTokenSignature(provider, idToken, now, cfg.clockToleranceSec);
+  if (tx.acrValues && !(typeof claims.acr === 'string' && tx.acrValues.includes(claims.acr))) {
+    throw new OidcError('ERR_OIDC_STEP_UP_FAILED', 'The IdP did not authenticate the user at the requested level (acr)');
+  }
 
   let userinfo: Record<string, unknown> | undefined;
   if (cfg.fetchUserinfo && provider.config.serverMetadata().userinfo_endpoint) {
@@ -91,7 +100,7 @@ export async function completeCallback(
   }
   const expiresIn = tokens.expiresIn();
   const extras = userinfo ? userinfoExtras(claims, userinfo) : undefined;
-  return {
+  const auth: AuthenticatedSession = {
     provider: provider.settings.id,
     iss: claims.iss,
     sub: claims.sub,
@@ -105,4 +114,5 @@ export async function completeCallback(
     ...(extras ? { userinfo: extras } : {}),
     authenticatedAt: Math.floor(now / 1000),
   };
+  return { auth, claims: { ...claims }, userinfo };
 }

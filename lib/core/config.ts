@@ -1,8 +1,9 @@
-import { Configuration } from 'openid-client';
-import { OidcError } from './errors.js';
+import type { Configuration } from 'openid-client';
+import { claimPath, invalid, numberInRange, optionalBoolean, optionalFunction, optionalString, parseUrl, PROTECTED_AUTHORIZATION_PARAMS, resolveLogger, routePath } from './config-validators.js';
 import { MemoryLock } from './lock.js';
 import type { RefreshLock } from './lock.js';
-import type { ClientAuthMethod, Clock, Logger, OidcOptions } from './options.js';
+import type { ClientAuthMethod, Clock, Logger, LoginEvent, LogoutEvent, OidcOptions, RefreshEvent } from './options.js';
+import { PROVIDER_OPTIONS, resolveProviders } from './provider-config.js';
 import { MemorySessionIndex } from './session-index.js';
 import type { SessionIndex } from './session-index.js';
 
@@ -13,13 +14,18 @@ export interface ResolvedProvider {
   readonly clientSecret: string | undefined;
   readonly config: Configuration | undefined;
   readonly clientAuthMethod: ClientAuthMethod;
+  readonly privateKey: Record<string, unknown> | string | undefined;
   readonly idTokenSigningAlg: string;
   readonly scope: string;
   readonly authorizationParams: Readonly<Record<string, string>>;
+  readonly responseMode: 'query' | 'form_post';
+  readonly pushedAuthorizationRequests: boolean;
   /** Absolute redirect_uri registered at the IdP. */
   readonly redirectUri: string;
   /** Path (relative to where the middleware is mounted) that receives the callback. */
   readonly callbackPath: string;
+  /** Path of this provider's back-channel logout endpoint. */
+  readonly backchannelPath: string;
   readonly allowInsecureRequests: boolean;
 }
 
@@ -27,6 +33,7 @@ export interface ResolvedConfig {
   readonly baseUrl: URL;
   readonly origin: string;
   readonly providers: readonly ResolvedProvider[];
+  readonly multiProvider: boolean;
   readonly routes: {
     readonly login: string;
     readonly callback: string;
@@ -53,145 +60,23 @@ export interface ResolvedConfig {
   readonly backchannelLogout: boolean;
   readonly revokeTokens: boolean;
   readonly keepSessionData: boolean | readonly string[];
+  readonly rolesClaim: string | readonly string[];
+  readonly attemptSilentLogin: boolean;
+  readonly onLogin: ((event: LoginEvent) => unknown) | undefined;
+  readonly onLogout: ((event: LogoutEvent) => unknown) | undefined;
+  readonly onRefresh: ((event: RefreshEvent) => unknown) | undefined;
 }
 
-const KNOWN_OPTIONS = new Set([
-  'issuer', 'clientId', 'clientSecret', 'config', 'clientAuthMethod', 'idTokenSigningAlg', 'scope',
-  'authorizationParams', 'baseUrl', 'routes', 'idpLogout', 'httpTimeout', 'allowInsecureRequests',
+const KNOWN_OPTIONS = new Set<string>([
+  ...PROVIDER_OPTIONS, 'providers', 'baseUrl', 'routes', 'idpLogout', 'httpTimeout', 'allowInsecureRequests',
   'clockTolerance', 'jwksCooldown', 'transactionTtl', 'maxTransactions', 'sessionKey', 'fetchUserinfo',
   'loginParams', 'absoluteDuration', 'customFetch', 'clock', 'logger', 'autoRefresh', 'lock', 'sessionIndex',
-  'backchannelLogout', 'revokeTokens', 'keepSessionData',
+  'backchannelLogout', 'revokeTokens', 'keepSessionData', 'rolesClaim', 'attemptSilentLogin', 'onLogin',
+  'onLogout', 'onRefresh', 'onError',
 ]);
 const KNOWN_ROUTES = new Set(['login', 'callback', 'logout', 'postLogoutRedirect', 'backchannelLogout']);
-const CLIENT_AUTH_METHODS = new Set<string>(['client_secret_basic', 'client_secret_post', 'none']);
-const SIGNING_ALGS = new Set(['RS256', 'RS384', 'RS512', 'PS256', 'PS384', 'PS512', 'ES256', 'ES384', 'ES512', 'EdDSA', 'Ed25519']);
-/** Parameters the library owns; an app may never override them. */
-export const PROTECTED_AUTHORIZATION_PARAMS = new Set([
-  'client_id', 'redirect_uri', 'response_type', 'state', 'nonce', 'code_challenge', 'code_challenge_method',
-  'request', 'request_uri', 'client_secret',
-]);
-const LOOPBACK_HOSTS = new Set(['127.0.0.1', 'localhost', '[::1]']);
-const SILENT_LOGGER: Logger = { debug() {}, info() {}, warn() {}, error() {} };
 
-function invalid(message: string): OidcError {
-  return new OidcError('ERR_OIDC_INVALID_CONFIG', `oidc(): ${message}`);
-}
-
-function optionalString(value: unknown, name: string): string | undefined {
-  if (value === undefined) return undefined;
-  if (typeof value !== 'string' || value.length === 0) throw invalid(`"${name}" must be a non-empty string`);
-  return value;
-}
-
-function numberInRange(value: unknown, name: string, fallback: number, min: number, max: number): number {
-  if (value === undefined) return fallback;
-  if (typeof value !== 'number' || !Number.isFinite(value) || value < min || value > max) {
-    throw invalid(`"${name}" must be a number from ${min} to ${max}`);
-  }
-  return value;
-}
-
-function optionalBoolean(value: unknown, name: string, fallback: boolean): boolean {
-  if (value === undefined) return fallback;
-  if (typeof value !== 'boolean') throw invalid(`"${name}" must be true or false`);
-  return value;
-}
-
-function routePath(value: unknown, name: string, fallback: string): string {
-  if (value === undefined) return fallback;
-  if (typeof value !== 'string' || !/^\/[A-Za-z0-9\-._~/]*$/.test(value)) {
-    throw invalid(`"routes.${name}" must be a path starting with "/"`);
-  }
-  return value;
-}
-
-export function isLoopbackHost(hostname: string): boolean {
-  return LOOPBACK_HOSTS.has(hostname);
-}
-
-function parseUrl(value: unknown, name: string): URL {
-  if (typeof value !== 'string') throw invalid(`"${name}" must be an absolute http(s) URL string`);
-  let url: URL;
-  try {
-    url = new URL(value);
-  } catch {
-    throw invalid(`"${name}" must be an absolute http(s) URL (got ${JSON.stringify(value)})`);
-  }
-  if (url.protocol !== 'https:' && url.protocol !== 'http:') throw invalid(`"${name}" must use http or https`);
-  if (url.search || url.hash) throw invalid(`"${name}" must not have a query or fragment`);
-  return url;
-}
-
-function stringRecord(value: unknown, name: string): Record<string, string> {
-  if (value === undefined) return {};
-  if (typeof value !== 'object' || value === null || Array.isArray(value)) throw invalid(`"${name}" must be an object of strings`);
-  const out: Record<string, string> = {};
-  for (const [key, entry] of Object.entries(value)) {
-    if (typeof entry !== 'string') throw invalid(`"${name}.${key}" must be a string`);
-    if (PROTECTED_AUTHORIZATION_PARAMS.has(key)) throw invalid(`"${name}.${key}" is set by the library and cannot be overridden`);
-    out[key] = entry;
-  }
-  return out;
-}
-
-function resolveLogger(value: unknown): Logger {
-  if (value === undefined) return SILENT_LOGGER;
-  const logger = value as Partial<Logger>;
-  for (const level of ['debug', 'info', 'warn', 'error'] as const) {
-    if (typeof logger[level] !== 'function') throw invalid(`"logger.${level}" must be a function`);
-  }
-  return logger as Logger;
-}
-
-function resolveProvider(options: OidcOptions, baseUrl: URL, callbackPath: string, allowInsecure: boolean): ResolvedProvider {
-  const clientId = optionalString(options.clientId, 'clientId');
-  if (!clientId) throw invalid('"clientId" is required');
-  const clientSecret = optionalString(options.clientSecret, 'clientSecret');
-  const config = options.config;
-  if (config !== undefined && !(config instanceof Configuration)) {
-    throw invalid('"config" must be an openid-client Configuration');
-  }
-  let issuer: string | undefined;
-  if (config === undefined) {
-    const issuerUrl = parseUrl(options.issuer, 'issuer');
-    if (issuerUrl.pathname.includes('/.well-known/')) {
-      throw invalid('"issuer" must be the issuer URL, not its .well-known discovery document');
-    }
-    if (issuerUrl.protocol === 'http:' && !allowInsecure && !isLoopbackHost(issuerUrl.hostname)) {
-      throw invalid('"issuer" must use https (http is allowed for 127.0.0.1, localhost and ::1, or with "allowInsecureRequests: true")');
-    }
-    issuer = options.issuer;
-  } else if (options.issuer !== undefined) {
-    throw invalid('pass either "issuer" or "config", not both');
-  }
-  const method = options.clientAuthMethod ?? (clientSecret ? 'client_secret_basic' : 'none');
-  if (!CLIENT_AUTH_METHODS.has(method)) {
-    throw invalid(`"clientAuthMethod" must be one of ${[...CLIENT_AUTH_METHODS].join(', ')}`);
-  }
-  if (method !== 'none' && !clientSecret) throw invalid(`"clientSecret" is required with clientAuthMethod "${method}"`);
-  const alg = options.idTokenSigningAlg ?? 'RS256';
-  if (!SIGNING_ALGS.has(alg)) {
-    throw invalid(`"idTokenSigningAlg" must be an asymmetric JWS algorithm (${[...SIGNING_ALGS].join(', ')})`);
-  }
-  const scope = optionalString(options.scope, 'scope') ?? 'openid profile email';
-  if (!scope.split(' ').includes('openid')) throw invalid('"scope" must include "openid"');
-  const redirect = new URL(baseUrl.href);
-  redirect.pathname = (baseUrl.pathname.replace(/\/$/, '') + callbackPath) || '/';
-  return Object.freeze({
-    id: 'default',
-    issuer,
-    clientId,
-    clientSecret,
-    config,
-    clientAuthMethod: method,
-    idTokenSigningAlg: alg,
-    scope,
-    authorizationParams: Object.freeze(stringRecord(options.authorizationParams, 'authorizationParams')),
-    redirectUri: redirect.href,
-    callbackPath,
-    allowInsecureRequests: allowInsecure,
-  });
-}
+export { isLoopbackHost, PROTECTED_AUTHORIZATION_PARAMS } from './config-validators.js';
 
 /** Validates the options once, at construction; every mistake names the option. */
 export function resolveConfig(options: OidcOptions): ResolvedConfig {
@@ -213,7 +98,7 @@ export function resolveConfig(options: OidcOptions): ResolvedConfig {
     backchannelLogout: routePath(routes.backchannelLogout, 'backchannelLogout', '/backchannel-logout'),
   });
   const allowInsecure = optionalBoolean(options.allowInsecureRequests, 'allowInsecureRequests', false);
-  const provider = resolveProvider(options, baseUrl, resolvedRoutes.callback, allowInsecure);
+  const providers = resolveProviders(options, baseUrl, resolvedRoutes, allowInsecure);
   if (options.customFetch !== undefined && typeof options.customFetch !== 'function') throw invalid('"customFetch" must be a function');
   if (options.clock !== undefined && typeof options.clock !== 'function') throw invalid('"clock" must be a function returning milliseconds');
   const loginParams = options.loginParams ?? [];
@@ -232,10 +117,12 @@ export function resolveConfig(options: OidcOptions): ResolvedConfig {
   if (typeof keepSessionData !== 'boolean' && !(Array.isArray(keepSessionData) && keepSessionData.every((k) => typeof k === 'string' && k !== sessionKey))) {
     throw invalid('"keepSessionData" must be true, false or an array of session keys');
   }
+  optionalFunction((options as { onError?: unknown }).onError, 'onError');
   return Object.freeze({
     baseUrl,
     origin: baseUrl.origin,
-    providers: Object.freeze([provider]),
+    providers: Object.freeze(providers),
+    multiProvider: options.providers !== undefined,
     routes: resolvedRoutes,
     idpLogout: optionalBoolean(options.idpLogout, 'idpLogout', false),
     httpTimeoutMs: numberInRange(options.httpTimeout, 'httpTimeout', 5000, 100, 120_000),
@@ -256,5 +143,10 @@ export function resolveConfig(options: OidcOptions): ResolvedConfig {
     backchannelLogout: optionalBoolean(options.backchannelLogout, 'backchannelLogout', false),
     revokeTokens: optionalBoolean(options.revokeTokens, 'revokeTokens', true),
     keepSessionData: Array.isArray(keepSessionData) ? Object.freeze([...keepSessionData]) : keepSessionData,
+    rolesClaim: claimPath(options.rolesClaim ?? 'roles', 'rolesClaim'),
+    attemptSilentLogin: optionalBoolean(options.attemptSilentLogin, 'attemptSilentLogin', false),
+    onLogin: optionalFunction<ResolvedConfig['onLogin']>(options.onLogin, 'onLogin'),
+    onLogout: optionalFunction<ResolvedConfig['onLogout']>(options.onLogout, 'onLogout'),
+    onRefresh: optionalFunction<ResolvedConfig['onRefresh']>(options.onRefresh, 'onRefresh'),
   });
 }

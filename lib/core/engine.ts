@@ -1,56 +1,85 @@
 import * as client from 'openid-client';
-import { replayKey, verifyLogoutToken } from './backchannel.js';
+import { handleBackchannelLogout } from './backchannel-route.js';
+import type { DestroySession } from './backchannel-route.js';
 import { completeCallback, parseCallbackParams } from './callback.js';
 import { resolveConfig } from './config.js';
 import type { ResolvedConfig } from './config.js';
 import { OidcError } from './errors.js';
+import { RESUBMIT_MARKER, resubmitPage } from './form-post-resubmit.js';
 import { isCrossSite, json, pathOf, rawQuery, redirect, wantsHtml } from './http.js';
 import type { HttpRequest, HttpResult } from './http.js';
 import { allowedLoginParams, createLoginRequest } from './login.js';
 import { endSessionUrl, revokeTokens } from './logout.js';
-import type { OidcOptions } from './options.js';
+import type { OidcOptions, TokenSet } from './options.js';
 import { ProviderClient } from './provider-client.js';
 import { TokenRefresher } from './refresh.js';
 import { safeReturnTo } from './return-to.js';
-import type { AuthenticatedSession, OidcSessionData, SessionPort } from './session-data.js';
+import type { AuthenticatedSession, LoginTransaction, OidcSessionData, SessionPort } from './session-data.js';
+import { stepUpChallenge, stepUpParams } from './step-up.js';
+import type { StepUpRequirement } from './step-up.js';
 import { pruneTransactions, takeTransaction, withTransaction } from './transactions.js';
 import { toIdpError } from './upstream-error.js';
 import { ClaimsCache } from './user.js';
 
+export type { DestroySession } from './backchannel-route.js';
 export type RouteName = 'login' | 'callback' | 'logout' | 'backchannelLogout';
+export interface RouteMatch {
+  name: RouteName;
+  provider: string;
+}
 
 export interface LoginOverrides {
   returnTo?: string;
   authorizationParams?: Record<string, string>;
+  provider?: string;
+  silent?: boolean;
 }
 
-/** Destroys a session in the store by id (back-channel logout reaches sessions that sent no cookie). */
-export type DestroySession = (sessionId: string) => Promise<void>;
+/** IdP errors that only mean "not logged in at the IdP" when a silent login was tried. */
+const SILENT_LOGIN_ERRORS = new Set(['login_required', 'consent_required', 'interaction_required', 'account_selection_required']);
+
+function tokenSet(auth: AuthenticatedSession): TokenSet {
+  return {
+    idToken: auth.idToken,
+    accessToken: auth.accessToken,
+    ...(auth.refreshToken ? { refreshToken: auth.refreshToken } : {}),
+    ...(auth.expiresAt !== undefined ? { expiresAt: auth.expiresAt } : {}),
+    ...(auth.scope ? { scope: auth.scope } : {}),
+    ...(auth.tokenType ? { tokenType: auth.tokenType } : {}),
+  };
+}
 
 /**
  * The framework-free heart of oidc-session: one instance per `oidc()` call, holding the validated
  * configuration, the lazily discovered providers and the per-instance caches. Adapters translate
- * requests into `HttpRequest` + `SessionPort` and write back the `HttpResult`.
+ * requests into `HttpRequest` + `SessionPort`, pass their own request object through for hooks
+ * (`appReq`), and write back the `HttpResult`.
  */
 export class OidcEngine {
   readonly cfg: ResolvedConfig;
   readonly claims = new ClaimsCache();
   private readonly providers: Map<string, ProviderClient>;
-  private readonly routeTable: Map<string, RouteName>;
+  private readonly routeTable: Map<string, RouteMatch>;
   private readonly refresher: TokenRefresher;
 
   constructor(options: OidcOptions) {
     this.cfg = resolveConfig(options);
     this.providers = new Map(this.cfg.providers.map((p) => [p.id, new ProviderClient(this.cfg, p)]));
     const { routes } = this.cfg;
-    this.routeTable = new Map<string, RouteName>([[routes.login, 'login'], [routes.logout, 'logout']]);
-    if (this.cfg.backchannelLogout) this.routeTable.set(routes.backchannelLogout, 'backchannelLogout');
-    for (const p of this.cfg.providers) this.routeTable.set(p.callbackPath, 'callback');
+    const first = this.cfg.providers[0]?.id ?? 'default';
+    this.routeTable = new Map<string, RouteMatch>([
+      [routes.login, { name: 'login', provider: first }],
+      [routes.logout, { name: 'logout', provider: first }],
+    ]);
+    for (const p of this.cfg.providers) {
+      this.routeTable.set(p.callbackPath, { name: 'callback', provider: p.id });
+      if (this.cfg.backchannelLogout) this.routeTable.set(p.backchannelPath, { name: 'backchannelLogout', provider: p.id });
+    }
     this.refresher = new TokenRefresher(this.cfg, (id) => this.providerClient(id), this.cfg.lock, this.claims);
   }
 
   /** Which of our routes a request path is, if any. */
-  route(url: string): RouteName | undefined {
+  route(url: string): RouteMatch | undefined {
     return this.routeTable.get(pathOf(url));
   }
 
@@ -74,20 +103,36 @@ export class OidcEngine {
     const query = new URLSearchParams(rawQuery(req.url));
     const returnTo = safeReturnTo(overrides.returnTo ?? query.get('returnTo'), this.cfg.origin) ?? '/';
     const params = { ...allowedLoginParams(query, this.cfg.loginParams), ...overrides.authorizationParams };
-    const provider = await this.providerClient().get();
-    const request = await createLoginRequest(this.cfg, provider, { returnTo, params });
+    const providerId = overrides.provider ?? (this.cfg.multiProvider ? (query.get('provider') ?? undefined) : undefined);
+    const provider = await this.providerClient(providerId).get();
+    const request = await createLoginRequest(this.cfg, provider, { returnTo, params, ...(overrides.silent ? { silent: true } : {}) });
     const nowSec = Math.floor(this.cfg.clock() / 1000);
-    session.write(withTransaction(session.read(), request.state, request.transaction, nowSec, this.cfg.transactionTtlSec, this.cfg.maxTransactions));
+    const data = withTransaction(session.read(), request.state, request.transaction, nowSec, this.cfg.transactionTtlSec, this.cfg.maxTransactions);
+    session.write(overrides.silent ? { ...data, silentTried: true } : data);
     await session.save();
     return redirect(request.url.href);
   }
 
-  /** `rawParams`: the query string (GET) or the urlencoded body (POST, response_mode=form_post). */
-  async callback(req: HttpRequest, session: SessionPort, rawParams: string): Promise<HttpResult> {
+  /** A browser visitor's one `prompt=none` attempt, when enabled; undefined when it does not apply. */
+  async silentLogin(req: HttpRequest, session: SessionPort): Promise<HttpResult | undefined> {
+    if (!this.cfg.attemptSilentLogin || !wantsHtml(req)) return undefined;
+    const data = session.read();
+    if (data?.silentTried || this.authenticated(data)) return undefined;
+    return this.login(req, session, { returnTo: req.originalUrl, authorizationParams: { prompt: 'none' }, silent: true });
+  }
+
+  /**
+   * `rawParams`: the query string (GET) or the urlencoded body (POST, response_mode=form_post).
+   * `routeProvider`: the provider whose callback route received it (mix-up defence).
+   */
+  async callback(req: HttpRequest, session: SessionPort, rawParams: string, routeProvider: string, appReq?: unknown): Promise<HttpResult> {
     const { params, state } = parseCallbackParams(rawParams);
+    const resubmitted = params.get(RESUBMIT_MARKER) === '1';
+    params.delete(RESUBMIT_MARKER);
     const data = session.read();
     const { tx, rest } = takeTransaction(data, state);
     if (!tx) {
+      if (req.method === 'POST' && !resubmitted) return resubmitPage(pathOf(req.originalUrl), params);
       throw new OidcError('ERR_OIDC_MISSING_TRANSACTION', 'No pending login matches this callback (unknown, expired or already used "state")');
     }
     session.write({ ...data, transactions: rest });
@@ -96,16 +141,15 @@ export class OidcEngine {
       if (nowSec - tx.createdAt >= this.cfg.transactionTtlSec) {
         throw new OidcError('ERR_OIDC_MISSING_TRANSACTION', 'The pending login for this callback has expired; start again');
       }
-      const provider = await this.providerClient(tx.provider).get();
-      const auth = await completeCallback(this.cfg, provider, params, state, tx);
-      const kept = this.keptAppData(session, data?.auth, auth);
-      const pending = pruneTransactions(rest, nowSec, this.cfg.transactionTtlSec, this.cfg.maxTransactions);
-      await session.regenerate();
-      await this.cfg.sessionIndex.add(auth, session.id(), this.cfg.absoluteDurationSec);
-      session.writeAppData(kept);
-      session.write({ ...(Object.keys(pending).length ? { transactions: pending } : {}), auth });
-      await session.save();
-      this.cfg.logger.info('oidc-session: login', { sub: auth.sub, iss: auth.iss });
+      if (tx.provider !== routeProvider) {
+        throw new OidcError('ERR_OIDC_INVALID_CALLBACK', 'This callback belongs to another identity provider than the login it answers');
+      }
+      if (tx.silent && SILENT_LOGIN_ERRORS.has(params.get('error') ?? '')) {
+        await session.save();
+        return redirect(tx.returnTo, req.method === 'POST' ? 303 : 302);
+      }
+      const auth = await this.completeLogin(session, params, state, tx, data, rest, nowSec, appReq);
+      this.cfg.logger.info('oidc-session: login', { sub: auth.sub, iss: auth.iss, provider: auth.provider });
       return redirect(tx.returnTo, req.method === 'POST' ? 303 : 302);
     } catch (err) {
       const error = err instanceof OidcError ? err : toIdpError(err, 'token');
@@ -113,6 +157,39 @@ export class OidcEngine {
       await session.save().catch(() => undefined);
       throw error;
     }
+  }
+
+  private async completeLogin(
+    session: SessionPort,
+    params: URLSearchParams,
+    state: string,
+    tx: LoginTransaction,
+    previous: OidcSessionData | undefined,
+    rest: Record<string, LoginTransaction>,
+    nowSec: number,
+    appReq: unknown,
+  ): Promise<AuthenticatedSession> {
+    const provider = await this.providerClient(tx.provider).get();
+    const result = await completeCallback(this.cfg, provider, params, state, tx);
+    const auth = result.auth;
+    if (this.cfg.onLogin) {
+      let user: unknown;
+      try {
+        user = await this.cfg.onLogin({ claims: result.claims, userinfo: result.userinfo, tokens: tokenSet(auth), provider: auth.provider, req: appReq });
+      } catch (err) {
+        throw err instanceof OidcError ? err : new OidcError('ERR_OIDC_LOGIN_REFUSED', 'The application refused this login', { cause: err });
+      }
+      if (user === false) throw new OidcError('ERR_OIDC_LOGIN_REFUSED', 'The application refused this login');
+      if (typeof user === 'object' && user !== null) auth.user = user as Record<string, unknown>;
+    }
+    const kept = this.keptAppData(session, previous?.auth, auth);
+    const pending = pruneTransactions(rest, nowSec, this.cfg.transactionTtlSec, this.cfg.maxTransactions);
+    await session.regenerate();
+    await this.cfg.sessionIndex.add(auth, session.id(), this.cfg.absoluteDurationSec);
+    session.writeAppData(kept);
+    session.write({ ...(Object.keys(pending).length ? { transactions: pending } : {}), ...(previous?.silentTried ? { silentTried: true } : {}), auth });
+    await session.save();
+    return auth;
   }
 
   /** App data carried over the regenerate: only when asked for, and never into another user's login. */
@@ -125,7 +202,7 @@ export class OidcEngine {
     return Object.fromEntries(keep.filter((key) => key in data).map((key) => [key, data[key]]));
   }
 
-  async logout(req: HttpRequest, session: SessionPort): Promise<HttpResult> {
+  async logout(req: HttpRequest, session: SessionPort, appReq?: unknown, user?: Record<string, unknown>): Promise<HttpResult> {
     if (isCrossSite(req, this.cfg.origin)) {
       throw new OidcError('ERR_OIDC_CROSS_SITE_REQUEST', 'Logout must be started from this site');
     }
@@ -139,6 +216,7 @@ export class OidcEngine {
         this.cfg.logger.warn('oidc-session: session index removal failed', { code: (err as { code?: string }).code });
       });
     }
+    await this.cfg.onLogout?.({ user, provider: auth?.provider, req: appReq });
     if (!auth && !this.cfg.idpLogout) return redirect(localTarget, status);
     const provider = await this.providerClient(auth?.provider).get();
     if (auth && this.cfg.revokeTokens) await revokeTokens(this.cfg, provider, auth);
@@ -150,21 +228,34 @@ export class OidcEngine {
   /** What an anonymous request to a guarded route gets: a login for a browser, 401 for anything else. */
   async unauthenticated(req: HttpRequest, session: SessionPort, overrides: LoginOverrides = {}): Promise<HttpResult> {
     if (wantsHtml(req)) return this.login(req, session, { returnTo: req.originalUrl, ...overrides });
-    return json(
-      401,
-      { error: 'ERR_OIDC_UNAUTHENTICATED', message: 'Authentication required' },
-      { 'WWW-Authenticate': `Bearer realm="${this.cfg.origin}"` },
-    );
+    const stepUp = overrides.authorizationParams;
+    if (stepUp && (stepUp.acr_values || stepUp.max_age)) {
+      return json(401, { error: 'ERR_OIDC_STEP_UP_REQUIRED', message: 'A stronger or more recent login is required' }, {
+        'WWW-Authenticate': stepUpChallenge(this.cfg.origin, stepUp),
+      });
+    }
+    return json(401, { error: 'ERR_OIDC_UNAUTHENTICATED', message: 'Authentication required' }, { 'WWW-Authenticate': `Bearer realm="${this.cfg.origin}"` });
+  }
+
+  /** Step-up parameters when the login does not satisfy `requirement` (acr / max age). */
+  stepUp(auth: AuthenticatedSession, requirement: StepUpRequirement): Record<string, string> | undefined {
+    if (!requirement.acrValues && requirement.maxAge === undefined) return undefined;
+    return stepUpParams(this.claims.get(auth.idToken) as Record<string, unknown>, requirement, this.cfg.clock() / 1000);
   }
 
   /**
    * The session's login with an access token valid for at least `minTtlSec` more seconds, refreshing it
    * (single flight) when needed. A rejected refresh ends the login and throws ERR_OIDC_REFRESH_FAILED.
    */
-  async freshLogin(session: SessionPort, auth: AuthenticatedSession, minTtlSec: number): Promise<AuthenticatedSession> {
+  async freshLogin(session: SessionPort, auth: AuthenticatedSession, minTtlSec: number, appReq?: unknown): Promise<AuthenticatedSession> {
     if (!this.refresher.isDue(auth, minTtlSec)) return auth;
+    const onRefresh = this.cfg.onRefresh;
+    const notify = onRefresh
+      ? (fresh: AuthenticatedSession) =>
+          onRefresh({ claims: { ...this.claims.get(fresh.idToken) }, tokens: tokenSet(fresh), provider: fresh.provider, req: appReq })
+      : undefined;
     try {
-      return await this.refresher.refresh(session, auth);
+      return await this.refresher.refresh(session, auth, notify);
     } catch (err) {
       if (err instanceof OidcError && err.code === 'ERR_OIDC_REFRESH_FAILED') await this.endLogin(session, auth);
       throw err;
@@ -172,9 +263,9 @@ export class OidcEngine {
   }
 
   /** requireAuth's view: refresh automatically when enabled and possible. */
-  async guard(session: SessionPort, auth: AuthenticatedSession, autoRefresh: boolean): Promise<AuthenticatedSession> {
+  async guard(session: SessionPort, auth: AuthenticatedSession, autoRefresh: boolean, appReq?: unknown): Promise<AuthenticatedSession> {
     if (!autoRefresh || !auth.refreshToken) return auth;
-    return this.freshLogin(session, auth, 0);
+    return this.freshLogin(session, auth, 0, appReq);
   }
 
   private async endLogin(session: SessionPort, auth: AuthenticatedSession): Promise<void> {
@@ -201,30 +292,7 @@ export class OidcEngine {
   }
 
   /** POST /backchannel-logout with the urlencoded body: destroys the sessions the logout token names. */
-  async backchannelLogout(req: HttpRequest, body: string, destroySession: DestroySession): Promise<HttpResult> {
-    const noStore = { 'Cache-Control': 'no-store' };
-    try {
-      if (req.method !== 'POST') throw new OidcError('ERR_OIDC_METHOD_NOT_ALLOWED', 'Back-channel logout accepts POST only');
-      const tokens = new URLSearchParams(body).getAll('logout_token');
-      if (tokens.length !== 1 || !tokens[0]) throw new OidcError('ERR_OIDC_INVALID_LOGOUT_TOKEN', 'Expected exactly one logout_token');
-      const provider = await this.providerClient().get();
-      const claims = await verifyLogoutToken(this.cfg, provider, tokens[0]);
-      if (!(await this.cfg.lock.acquire(replayKey(claims), claims.replayWindowSec * 1000))) {
-        throw new OidcError('ERR_OIDC_INVALID_LOGOUT_TOKEN', 'This logout token was already used (jti replay)');
-      }
-      const query = claims.sid ? { iss: claims.iss, sid: claims.sid } : { iss: claims.iss, ...(claims.sub ? { sub: claims.sub } : {}) };
-      const ids = await this.cfg.sessionIndex.find(query);
-      for (const id of ids) {
-        await destroySession(id);
-        await this.cfg.sessionIndex.remove(query, id);
-      }
-      this.cfg.logger.info('oidc-session: back-channel logout', { sessions: ids.length });
-      return { status: 200, headers: noStore, body: '' };
-    } catch (err) {
-      const error = err instanceof OidcError ? err : toIdpError(err, 'jwks');
-      this.cfg.logger.warn('oidc-session: back-channel logout rejected', { code: error.code });
-      if (error.status === 405) return json(405, { error: 'invalid_request', error_description: error.message }, { Allow: 'POST' });
-      return json(400, { error: 'invalid_request', error_description: error.message }, noStore);
-    }
+  backchannelLogout(req: HttpRequest, body: string, destroySession: DestroySession, providerId?: string): Promise<HttpResult> {
+    return handleBackchannelLogout(this.cfg, () => this.providerClient(providerId).get(), req, body, destroySession);
   }
 }

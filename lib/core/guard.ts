@@ -2,30 +2,45 @@ import type { OidcEngine } from './engine.js';
 import { OidcError } from './errors.js';
 import type { HttpRequest, HttpResult } from './http.js';
 import type { LoginContext } from './login-context.js';
+import type { StepUpRequirement } from './step-up.js';
 
-/**
- * requireAuth() without any I/O: true when the request is logged in and no refresh is due. Most guarded
- * requests end here, so adapters call this synchronously before anything async.
- */
-export function passesAsIs(engine: OidcEngine, context: LoginContext, autoRefresh: boolean): boolean {
-  const auth = context.current();
-  if (!auth) return false;
-  const refreshDue = autoRefresh && Boolean(auth.refreshToken) && auth.expiresAt !== undefined && auth.expiresAt <= engine.cfg.clock() / 1000;
-  return !refreshDue;
+export interface RequireAuthOptions extends StepUpRequirement {
+  /** Refresh an expired access token before the handler runs. Default: the `oidc()` option `autoRefresh`. */
+  autoRefresh?: boolean;
+  /** Step-up: the login must carry one of these `acr` values (space separated); otherwise log in again asking for them. */
+  acrValues?: string;
+  /** Step-up: the login must be at most this many seconds old; otherwise log in again with `max_age`. */
+  maxAge?: number;
 }
 
 /**
- * requireAuth()'s slow path: refresh the due access token (the request then passes: `undefined`), or the
- * anonymous answer for the adapter to write (a login redirect for browsers, 401 for anything else). A
- * refresh the IdP rejects ends the login and gets the anonymous answer; other IdP failures are thrown.
+ * requireAuth() without any I/O: true when the request is logged in, no refresh is due and no step-up
+ * requirement applies. Most guarded requests end here, so adapters call this before anything async.
  */
-export async function guardRequest(engine: OidcEngine, context: LoginContext, request: HttpRequest, autoRefresh: boolean): Promise<HttpResult | undefined> {
-  const auth = context.current();
+export function passesAsIs(engine: OidcEngine, context: LoginContext | undefined, options: RequireAuthOptions): boolean {
+  const auth = context?.current();
+  if (!auth || options.acrValues || options.maxAge !== undefined) return false;
+  const autoRefresh = options.autoRefresh ?? engine.cfg.autoRefresh;
+  return !(autoRefresh && auth.refreshToken && auth.expiresAt !== undefined && auth.expiresAt <= engine.cfg.clock() / 1000);
+}
+
+/**
+ * The shared body of requireAuth() and every guard, framework-free: `undefined` when the request may go
+ * on (tokens refreshed when due, step-up satisfied), otherwise the answer for the adapter to write (a
+ * login for browsers, 401 for the rest). A refresh the IdP rejects ends the login and gets that answer;
+ * other IdP failures are thrown.
+ */
+export async function guardRequest(engine: OidcEngine, context: LoginContext, request: HttpRequest, options: RequireAuthOptions): Promise<HttpResult | undefined> {
+  const autoRefresh = options.autoRefresh ?? engine.cfg.autoRefresh;
+  let auth = context.current();
   const session = context.session();
   if (auth) {
     try {
-      context.adopt(await engine.guard(session, auth, autoRefresh));
-      return undefined;
+      auth = await engine.guard(session, auth, autoRefresh, context.appRequest);
+      context.adopt(auth);
+      const stepUp = engine.stepUp(auth, options);
+      if (!stepUp) return undefined;
+      return await engine.unauthenticated(request, session, { authorizationParams: stepUp, provider: auth.provider });
     } catch (err) {
       if (!(err instanceof OidcError && err.code === 'ERR_OIDC_REFRESH_FAILED')) throw err;
     }

@@ -11,6 +11,8 @@ export interface SessionAccess {
   read(): OidcSessionData | undefined;
   /** The session as a SessionPort, for refreshes (throws when the session middleware is missing). */
   port(): SessionPort;
+  /** The framework's own request (Express `req`, Koa `ctx`), handed to the hooks. */
+  appRequest: unknown;
 }
 
 /**
@@ -18,7 +20,8 @@ export interface SessionAccess {
  * `ctx.state.oidc`. Reads the session lazily and costs nothing until used.
  */
 export class LoginContext<User extends OidcUser = OidcUser> {
-  private readonly engine: OidcEngine;
+  /** @internal */
+  readonly engine: OidcEngine;
   private readonly access: SessionAccess;
   /** Tokens refreshed during this request by another request's flight (the store already has them). */
   private refreshed: AuthenticatedSession | undefined;
@@ -50,14 +53,29 @@ export class LoginContext<User extends OidcUser = OidcUser> {
     return this.access.port();
   }
 
+  /** @internal The framework's request, for the hooks. */
+  get appRequest(): unknown {
+    return this.access.appRequest;
+  }
+
+  /** @internal The scope asked for at login, for when the token response did not name the granted scope. */
+  get requestedScope(): string | undefined {
+    const auth = this.auth;
+    return auth ? this.engine.cfg.providers.find((p) => p.id === auth.provider)?.scope : undefined;
+  }
+
   isAuthenticated(): boolean {
     return this.auth !== undefined;
   }
 
-  /** ID token claims (protocol claims removed) merged with userinfo; undefined when logged out. */
+  /**
+   * ID token claims (protocol claims removed) merged with userinfo, or the user `onLogin` returned;
+   * undefined when logged out.
+   */
   get user(): User | undefined {
     const auth = this.auth;
-    return auth ? (buildUser(this.engine.claims.get(auth.idToken), auth.userinfo) as User) : undefined;
+    if (!auth) return undefined;
+    return (auth.user ?? buildUser(this.engine.claims.get(auth.idToken), auth.userinfo)) as User;
   }
 
   /** All claims of the (verified) ID token, protocol claims included. */
@@ -95,7 +113,7 @@ export class LoginContext<User extends OidcUser = OidcUser> {
   async getAccessToken(options: { minTtl?: number } = {}): Promise<string> {
     const auth = this.auth;
     if (!auth) throw new OidcError('ERR_OIDC_UNAUTHENTICATED', 'Not logged in');
-    const fresh = await this.engine.freshLogin(this.access.port(), auth, options.minTtl ?? 60);
+    const fresh = await this.engine.freshLogin(this.access.port(), auth, options.minTtl ?? 60, this.access.appRequest);
     this.adopt(fresh);
     return fresh.accessToken;
   }

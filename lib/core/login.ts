@@ -3,6 +3,7 @@ import type { ResolvedConfig } from './config.js';
 import { OidcError } from './errors.js';
 import type { DiscoveredProvider } from './provider-client.js';
 import type { LoginTransaction } from './session-data.js';
+import { toIdpError } from './upstream-error.js';
 
 const MAX_LOGIN_PARAM_LENGTH = 512;
 
@@ -16,6 +17,7 @@ export interface LoginInput {
   returnTo: string;
   /** Already allow-listed authorization parameters (prompt, login_hint, ...). */
   params?: Record<string, string>;
+  silent?: boolean;
 }
 
 /** Picks the query parameters `/login` may forward; anything else is ignored, oversize values refused. */
@@ -31,6 +33,15 @@ export function allowedLoginParams(query: URLSearchParams, allowed: ReadonlySet<
     out[name] = value;
   }
   return out;
+}
+
+async function authorizationUrl(provider: DiscoveredProvider, params: Record<string, string>): Promise<URL> {
+  if (!provider.settings.pushedAuthorizationRequests) return client.buildAuthorizationUrl(provider.config, params);
+  try {
+    return await client.buildAuthorizationUrlWithPAR(provider.config, params);
+  } catch (err) {
+    throw toIdpError(err, 'par');
+  }
 }
 
 /** Builds the authorization URL (code flow, state, nonce, PKCE S256) and the transaction to keep. */
@@ -51,9 +62,11 @@ export async function createLoginRequest(cfg: ResolvedConfig, provider: Discover
     nonce,
     code_challenge: codeChallenge,
     code_challenge_method: 'S256',
+    ...(settings.responseMode === 'form_post' ? { response_mode: 'form_post' } : {}),
   };
-  const url = client.buildAuthorizationUrl(provider.config, params);
+  const url = await authorizationUrl(provider, params);
   const maxAge = params.max_age === undefined ? undefined : Number(params.max_age);
+  const acrValues = params.acr_values?.split(' ').filter(Boolean);
   const transaction: LoginTransaction = {
     provider: settings.id,
     nonce,
@@ -61,6 +74,8 @@ export async function createLoginRequest(cfg: ResolvedConfig, provider: Discover
     returnTo: input.returnTo,
     createdAt: Math.floor(cfg.clock() / 1000),
     ...(maxAge !== undefined && Number.isInteger(maxAge) && maxAge >= 0 ? { maxAge } : {}),
+    ...(acrValues?.length ? { acrValues } : {}),
+    ...(input.silent ? { silent: true } : {}),
   };
   return { url, state, transaction };
 }

@@ -3,7 +3,40 @@ import type { RefreshLock } from './lock.js';
 import type { SessionIndex } from './session-index.js';
 
 /** How the client authenticates at the token endpoint. */
-export type ClientAuthMethod = 'client_secret_basic' | 'client_secret_post' | 'none';
+export type ClientAuthMethod = 'client_secret_basic' | 'client_secret_post' | 'private_key_jwt' | 'none';
+
+/** The tokens of a login, as hooks see them. */
+export interface TokenSet {
+  idToken: string;
+  accessToken: string;
+  refreshToken?: string;
+  /** Epoch seconds. */
+  expiresAt?: number;
+  scope?: string;
+  tokenType?: string;
+}
+
+/** What `onLogin` receives. `req` is the framework's request (Express `Request`, Koa `Context`). */
+export interface LoginEvent<Req = unknown> {
+  claims: Record<string, unknown>;
+  userinfo: Record<string, unknown> | undefined;
+  tokens: TokenSet;
+  provider: string;
+  req: Req;
+}
+
+export interface LogoutEvent<Req = unknown> {
+  user: Record<string, unknown> | undefined;
+  provider: string | undefined;
+  req: Req;
+}
+
+export interface RefreshEvent<Req = unknown> {
+  claims: Record<string, unknown>;
+  tokens: TokenSet;
+  provider: string;
+  req: Req;
+}
 
 /** The IdP-specific part of the options. */
 export interface ProviderOptions {
@@ -22,6 +55,18 @@ export interface ProviderOptions {
   scope?: string;
   /** Extra static authorization request parameters (`audience`, `resource`, `acr_values`...). */
   authorizationParams?: Record<string, string>;
+  /** For `private_key_jwt`: the client's private key, a JWK (object) or a PKCS#8 PEM string. */
+  privateKey?: Record<string, unknown> | string;
+  /** `form_post` makes the IdP POST the response to the callback. Default: query. */
+  responseMode?: 'query' | 'form_post';
+  /** Send the authorization request through PAR (RFC 9126). Default false. */
+  pushedAuthorizationRequests?: boolean;
+}
+
+/** One IdP among several (`providers` option). */
+export interface NamedProviderOptions extends ProviderOptions {
+  /** Used in `/login?provider=<id>` and the callback route `/callback/<id>`. */
+  id: string;
 }
 
 export interface RouteOptions {
@@ -48,7 +93,9 @@ export interface Logger {
   error(message: string, fields?: Record<string, unknown>): void;
 }
 
-export interface OidcOptions extends ProviderOptions {
+export interface OidcOptions<Req = unknown> extends Partial<ProviderOptions> {
+  /** Several IdPs in one app, instead of the top-level issuer/clientId options. */
+  providers?: NamedProviderOptions[];
   /** The app's external origin (and optional path prefix); redirect_uri = baseUrl + routes.callback. */
   baseUrl: string;
   routes?: RouteOptions;
@@ -95,4 +142,17 @@ export interface OidcOptions extends ProviderOptions {
    * `true` for every key, or a list of keys. Never kept when a different user was logged in. Default false.
    */
   keepSessionData?: boolean | string[];
+  /** The claim (dot path) `requireRoles()` reads. Default `roles`. */
+  rolesClaim?: string | string[];
+  /** Try `prompt=none` once for anonymous browser visitors. Default false. */
+  attemptSilentLogin?: boolean;
+  /**
+   * Called after a successful callback, before the session is created. Return the user object to keep
+   * (it becomes `req.user`), or throw / return false to refuse the login (403, no session).
+   */
+  onLogin?: (event: LoginEvent<Req>) => Record<string, unknown> | false | undefined | void | Promise<Record<string, unknown> | false | undefined | void>;
+  /** Called at logout, after the local session is destroyed. */
+  onLogout?: (event: LogoutEvent<Req>) => void | Promise<void>;
+  /** Called after tokens were refreshed. */
+  onRefresh?: (event: RefreshEvent<Req>) => void | Promise<void>;
 }

@@ -1,6 +1,6 @@
 import * as client from 'openid-client';
-import { createRemoteJWKSet, customFetch as joseCustomFetch } from 'jose';
-import type { JWTVerifyGetKey } from 'jose';
+import { createRemoteJWKSet, importJWK, importPKCS8, customFetch as joseCustomFetch } from 'jose';
+import type { JWK, JWTVerifyGetKey } from 'jose';
 import { isLoopbackHost } from './config.js';
 import type { ResolvedConfig, ResolvedProvider } from './config.js';
 import { OidcError } from './errors.js';
@@ -14,8 +14,21 @@ export interface DiscoveredProvider {
   readonly jwks: JWTVerifyGetKey;
 }
 
-function clientAuth(settings: ResolvedProvider): client.ClientAuth {
+async function privateKeyOf(settings: ResolvedProvider): Promise<CryptoKey> {
+  const key = settings.privateKey;
+  try {
+    if (typeof key === 'string') return (await importPKCS8(key, settings.idTokenSigningAlg)) as CryptoKey;
+    const jwk = key as JWK;
+    return (await importJWK(jwk, jwk.alg ?? settings.idTokenSigningAlg)) as CryptoKey;
+  } catch (err) {
+    throw new OidcError('ERR_OIDC_INVALID_CONFIG', 'oidc(): "privateKey" could not be imported (a private JWK with "alg", or a PKCS#8 PEM)', { cause: err });
+  }
+}
+
+async function clientAuth(settings: ResolvedProvider): Promise<client.ClientAuth> {
   switch (settings.clientAuthMethod) {
+    case 'private_key_jwt':
+      return client.PrivateKeyJwt(await privateKeyOf(settings));
     case 'client_secret_post':
       return client.ClientSecretPost(settings.clientSecret);
     case 'client_secret_basic':
@@ -66,8 +79,9 @@ export class ProviderClient {
     } else {
       const issuerUrl = new URL(settings.issuer as string);
       const execute = allowsHttp(settings, issuerUrl) ? [client.allowInsecureRequests] : [];
+      const auth = await clientAuth(settings);
       try {
-        config = await client.discovery(issuerUrl, settings.clientId, metadata, clientAuth(settings), {
+        config = await client.discovery(issuerUrl, settings.clientId, metadata, auth, {
           timeout: cfg.httpTimeoutMs / 1000,
           execute,
           ...(cfg.customFetch ? { [client.customFetch]: cfg.customFetch as unknown as client.CustomFetch } : {}),

@@ -49,14 +49,15 @@ export class TokenRefresher {
     return auth.expiresAt !== undefined && auth.expiresAt - minTtlSec <= this.cfg.clock() / 1000;
   }
 
-  refresh(session: SessionPort, auth: AuthenticatedSession): Promise<AuthenticatedSession> {
+  /** `onRefreshed` runs once, in the request that redeemed the refresh token, after the session was saved. */
+  refresh(session: SessionPort, auth: AuthenticatedSession, onRefreshed?: (auth: AuthenticatedSession) => unknown): Promise<AuthenticatedSession> {
     const refreshToken = auth.refreshToken;
     if (!refreshToken) {
       return Promise.reject(new OidcError('ERR_OIDC_REFRESH_FAILED', 'The access token expired and the session has no refresh token'));
     }
     let flight = this.inflight.get(refreshToken);
     if (!flight) {
-      flight = this.lead(session, auth, refreshToken).finally(() => this.inflight.delete(refreshToken));
+      flight = this.lead(session, auth, refreshToken, onRefreshed).finally(() => this.inflight.delete(refreshToken));
       this.inflight.set(refreshToken, flight);
     }
     return flight;
@@ -66,7 +67,12 @@ export class TokenRefresher {
     return this.cfg.httpTimeoutMs * 3 + 1000;
   }
 
-  private async lead(session: SessionPort, auth: AuthenticatedSession, refreshToken: string): Promise<AuthenticatedSession> {
+  private async lead(
+    session: SessionPort,
+    auth: AuthenticatedSession,
+    refreshToken: string,
+    onRefreshed: ((auth: AuthenticatedSession) => unknown) | undefined,
+  ): Promise<AuthenticatedSession> {
     const key = lockKeyFor(refreshToken);
     const deadline = this.cfg.clock() + this.lockTtlMs;
     while (!(await this.lock.acquire(key, this.lockTtlMs))) {
@@ -88,6 +94,7 @@ export class TokenRefresher {
       session.write({ ...session.read(), auth: refreshed });
       await session.save();
       this.cfg.logger.debug('oidc-session: tokens refreshed', { sub: auth.sub });
+      await onRefreshed?.(refreshed);
       return refreshed;
     } finally {
       await this.lock.release(key).catch(() => undefined);

@@ -8,6 +8,10 @@ export interface LoginTransaction {
   /** Epoch seconds. */
   createdAt: number;
   maxAge?: number;
+  /** acr values asked for (step-up); the returning ID token must carry one of them. */
+  acrValues?: string[];
+  /** A `prompt=none` attempt: "login required" answers end quietly as logged out. */
+  silent?: boolean;
 }
 
 /**
@@ -30,12 +34,16 @@ export interface AuthenticatedSession {
   userinfo?: Record<string, unknown>;
   /** When this login happened, epoch seconds (for the absolute session lifetime). */
   authenticatedAt: number;
+  /** The user object `onLogin` returned, when it returned one (then it is `req.user`). */
+  user?: Record<string, unknown>;
 }
 
 /** Everything oidc-session keeps in one session, under `sessionKey` (default `oidc`). */
 export interface OidcSessionData {
   transactions?: Record<string, LoginTransaction>;
   auth?: AuthenticatedSession;
+  /** A silent login was tried in this session (tried once only). */
+  silentTried?: boolean;
 }
 
 /**

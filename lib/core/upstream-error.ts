@@ -3,10 +3,11 @@ import { OidcError } from './errors.js';
 import type { OidcErrorCode } from './errors.js';
 
 /** The step of a flow that talked to the IdP, so a failure names where it happened. */
-export type IdpPhase = 'discovery' | 'token' | 'id_token' | 'userinfo' | 'refresh' | 'revocation' | 'jwks';
+export type IdpPhase = 'discovery' | 'par' | 'token' | 'id_token' | 'userinfo' | 'refresh' | 'revocation' | 'jwks';
 
 const PHASE_CODE: Record<IdpPhase, OidcErrorCode> = {
   discovery: 'ERR_OIDC_DISCOVERY_FAILED',
+  par: 'ERR_OIDC_TOKEN_REQUEST_FAILED',
   token: 'ERR_OIDC_TOKEN_REQUEST_FAILED',
   id_token: 'ERR_OIDC_INVALID_ID_TOKEN',
   userinfo: 'ERR_OIDC_USERINFO_FAILED',
@@ -17,6 +18,7 @@ const PHASE_CODE: Record<IdpPhase, OidcErrorCode> = {
 
 const PHASE_LABEL: Record<IdpPhase, string> = {
   discovery: 'discovery document',
+  par: 'pushed authorization request endpoint',
   token: 'token endpoint',
   id_token: 'ID token',
   userinfo: 'userinfo endpoint',

@@ -1,26 +1,39 @@
 import type { NextFunction, Request, RequestHandler, Response } from 'express';
+import { appLoginOverrides } from '../core/app-login.js';
+import type { LoginOptions } from '../core/app-login.js';
 import { OidcEngine } from '../core/engine.js';
-import type { RouteName } from '../core/engine.js';
+import type { RouteMatch } from '../core/engine.js';
 import { OidcError } from '../core/errors.js';
-import { guardRequest, passesAsIs } from '../core/guard.js';
 import { rawQuery } from '../core/http.js';
 import type { OidcOptions } from '../core/options.js';
 import { ROUTE_METHODS } from '../core/routes.js';
 import { readForm, toHttpRequest, writeResult } from './http-bridge.js';
 import { OidcRequestContext } from './request-context.js';
+import { ensureAuthenticated, passesFast, privateNext } from './require-auth.js';
+import type { RequireAuthOptions } from './require-auth.js';
 import { destroyStoredSession, expressSessionPort } from './session-port.js';
 import './types.js';
 
-export type { OidcOptions, ProviderOptions, RouteOptions, Logger, Clock, ClientAuthMethod } from '../core/options.js';
-export { OidcError, isOidcError } from '../core/errors.js';
+export type {
+  OidcOptions, ProviderOptions, NamedProviderOptions, RouteOptions, Logger, Clock, ClientAuthMethod, TokenSet, LoginEvent,
+  LogoutEvent, RefreshEvent,
+} from '../core/options.js';
+export { OidcError, isOidcError, ERROR_STATUS } from '../core/errors.js';
 export type { OidcErrorCode } from '../core/errors.js';
 export type { OidcUser } from '../core/user.js';
 export type { OidcSessionData, AuthenticatedSession } from '../core/session-data.js';
+export type { RefreshLock } from '../core/lock.js';
+export type { SessionIndex, SessionOwner } from '../core/session-index.js';
+export { MemoryLock } from '../core/lock.js';
+export { MemorySessionIndex } from '../core/session-index.js';
 export { OidcRequestContext } from './request-context.js';
+export type { RequireAuthOptions } from './require-auth.js';
+export { claimEquals, claimIncludes, claimCheck, requireScopes, requireRoles } from './guards.js';
 
-export interface RequireAuthOptions {
-  /** Refresh an expired access token before the handler runs. Default: the `oidc()` option `autoRefresh`. */
-  autoRefresh?: boolean;
+/** `oidc()` options for Express: the core options with hooks typed for Express requests. */
+export interface ExpressOidcOptions extends OidcOptions<Request> {
+  /** Render your own page for login/callback/logout errors (access_denied...) instead of next(err). */
+  onError?: (err: OidcError, req: Request, res: Response) => unknown;
 }
 
 /** The middleware returned by `oidc()`: mount it with `app.use()`. */
@@ -29,7 +42,19 @@ export interface OidcMiddleware extends RequestHandler {
   requireAuth(options?: RequireAuthOptions): RequestHandler;
 }
 
-function attachContext(engine: OidcEngine, req: Request): void {
+export type { LoginOptions } from '../core/app-login.js';
+
+declare global {
+  // eslint-disable-next-line @typescript-eslint/no-namespace
+  namespace Express {
+    interface Response {
+      /** Set by the `oidc()` middleware. */
+      oidc?: { login(options?: LoginOptions): Promise<void> };
+    }
+  }
+}
+
+function attachContext(engine: OidcEngine, req: Request, res: Response): void {
   const context = new OidcRequestContext(engine, req);
   req.oidc = context;
   Object.defineProperty(req, 'user', {
@@ -40,50 +65,84 @@ function attachContext(engine: OidcEngine, req: Request): void {
       Object.defineProperty(req, 'user', { configurable: true, enumerable: true, writable: true, value });
     },
   });
+  res.oidc = {
+    login: async (options = {}) => {
+      const overrides = appLoginOverrides(options, 'res.oidc.login()');
+      const result = await engine.login(toHttpRequest(req), expressSessionPort(req, engine.cfg.sessionKey), overrides);
+      writeResult(res, result);
+    },
+  };
 }
 
-async function handleRoute(engine: OidcEngine, route: RouteName, req: Request, res: Response): Promise<void> {
+async function handleRoute(engine: OidcEngine, route: RouteMatch, req: Request, res: Response): Promise<void> {
   const request = toHttpRequest(req);
-  if (route === 'backchannelLogout') {
+  if (route.name === 'backchannelLogout') {
     const body = req.method === 'POST' ? await readForm(req).catch(() => '') : '';
-    return writeResult(res, await engine.backchannelLogout(request, body, (id) => destroyStoredSession(req, id)));
+    return writeResult(res, await engine.backchannelLogout(request, body, (id) => destroyStoredSession(req, id), route.provider));
   }
   const session = expressSessionPort(req, engine.cfg.sessionKey);
-  switch (route) {
+  switch (route.name) {
     case 'login':
       return writeResult(res, await engine.login(request, session));
     case 'callback': {
       const params = req.method === 'POST' ? await readForm(req) : rawQuery(req.url);
-      return writeResult(res, await engine.callback(request, session, params));
+      return writeResult(res, await engine.callback(request, session, params, route.provider, req));
     }
     case 'logout':
-      return writeResult(res, await engine.logout(request, session));
+      return writeResult(res, await engine.logout(request, session, req, req.oidc?.user as Record<string, unknown> | undefined));
   }
+}
+
+/** One look at the session cookie settings, so an insecure production setup is noticed. */
+function warnAboutCookie(engine: OidcEngine, req: Request): void {
+  const cookie = (req.session as unknown as { cookie?: { secure?: unknown; sameSite?: unknown; httpOnly?: unknown } }).cookie;
+  if (!cookie) return;
+  if (engine.cfg.baseUrl.protocol === 'https:' && !cookie.secure) {
+    engine.cfg.logger.warn('oidc-session: the session cookie is not Secure although baseUrl is https; set cookie.secure (and app.set("trust proxy", 1) behind a proxy)');
+  }
+  if (cookie.sameSite === undefined || cookie.sameSite === false) {
+    engine.cfg.logger.warn('oidc-session: the session cookie has no SameSite attribute; set cookie.sameSite = "lax"');
+  }
+  if (cookie.httpOnly === false) engine.cfg.logger.warn('oidc-session: the session cookie is readable by scripts (httpOnly false)');
 }
 
 /**
  * OpenID Connect login for Express: mounts GET /login, GET+POST /callback, GET+POST /logout, sets
  * `req.oidc` and `req.user` on every request, and offers `requireAuth()`.
  */
-export function oidc(options: OidcOptions): OidcMiddleware {
-  const engine = new OidcEngine(options);
+export function oidc(options: ExpressOidcOptions): OidcMiddleware {
+  const engine = new OidcEngine(options as OidcOptions);
+  const onError = options.onError;
+  const fail = (err: unknown, req: Request, res: Response, next: NextFunction): void => {
+    if (!onError || !(err instanceof OidcError)) return next(err);
+    Promise.resolve(onError(err, req, res)).catch(next);
+  };
 
+  let cookieChecked = false;
   const middleware = ((req: Request, res: Response, next: NextFunction): void => {
-    attachContext(engine, req);
+    attachContext(engine, req, res);
+    if (!cookieChecked && req.session) {
+      cookieChecked = true;
+      warnAboutCookie(engine, req);
+    }
     const route = engine.route(req.url);
-    if (route === undefined || !ROUTE_METHODS[route].has(req.method)) return next();
-    handleRoute(engine, route, req, res).catch(next);
+    if (route !== undefined && ROUTE_METHODS[route.name].has(req.method)) {
+      handleRoute(engine, route, req, res).catch((err: unknown) => fail(err, req, res, next));
+      return;
+    }
+    if (!engine.cfg.attemptSilentLogin) return next();
+    Promise.resolve()
+      .then(() => engine.silentLogin(toHttpRequest(req), expressSessionPort(req, engine.cfg.sessionKey)))
+      .then((result) => (result ? writeResult(res, result) : next()), next);
   }) as OidcMiddleware;
 
   middleware.requireAuth = (guardOptions: RequireAuthOptions = {}): RequestHandler => {
-    const autoRefresh = guardOptions.autoRefresh ?? engine.cfg.autoRefresh;
     return (req, res, next) => {
-      const context = req.oidc;
-      if (!context) {
+      if (!req.oidc) {
         return next(new OidcError('ERR_OIDC_NOT_MOUNTED', 'requireAuth() needs the oidc() middleware mounted first: app.use(auth)'));
       }
-      if (passesAsIs(engine, context, autoRefresh)) return next();
-      guardRequest(engine, context, toHttpRequest(req), autoRefresh).then((answer) => (answer ? writeResult(res, answer) : next()), next);
+      if (passesFast(engine, req, guardOptions)) return privateNext(res, next);
+      ensureAuthenticated(engine, req, res, guardOptions).then((pass) => (pass ? privateNext(res, next) : undefined), next);
     };
   };
 

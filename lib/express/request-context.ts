@@ -8,6 +8,6 @@ import { expressSessionPort, readSessionData } from './session-port.js';
 export class OidcRequestContext<User extends OidcUser = OidcUser> extends LoginContext<User> {
   constructor(engine: OidcEngine, req: Request) {
     const key = engine.cfg.sessionKey;
-    super(engine, { read: () => readSessionData(req, key), port: () => expressSessionPort(req, key) });
+    super(engine, { read: () => readSessionData(req, key), port: () => expressSessionPort(req, key), appRequest: req });
   }
 }

@@ -1,28 +1,41 @@
 import type { Context, Middleware, Next } from 'koa';
 import { OidcEngine } from '../core/engine.js';
-import type { RouteName } from '../core/engine.js';
+import type { RouteMatch } from '../core/engine.js';
 import { OidcError } from '../core/errors.js';
-import { guardRequest, passesAsIs } from '../core/guard.js';
+import type { RequireAuthOptions } from '../core/guard.js';
 import { rawQuery } from '../core/http.js';
 import type { OidcOptions } from '../core/options.js';
 import { ROUTE_METHODS } from '../core/routes.js';
+import { warnAboutCookie } from './cookie-check.js';
 import { readForm, toHttpRequest, writeResult } from './http-bridge.js';
+import { contextOf, ensureAuthenticated, markPrivate } from './require-auth.js';
 import { destroyStoredSession, KoaSessionPort } from './session-port.js';
 import { OidcState } from './state.js';
 import type { OidcKoaState } from './state.js';
 
-export type { OidcOptions, ProviderOptions, RouteOptions, Logger, Clock, ClientAuthMethod } from '../core/options.js';
-export { OidcError, isOidcError } from '../core/errors.js';
+export type {
+  OidcOptions, ProviderOptions, NamedProviderOptions, RouteOptions, Logger, Clock, ClientAuthMethod, TokenSet, LoginEvent,
+  LogoutEvent, RefreshEvent,
+} from '../core/options.js';
+export { OidcError, isOidcError, ERROR_STATUS } from '../core/errors.js';
 export type { OidcErrorCode } from '../core/errors.js';
 export type { OidcUser } from '../core/user.js';
 export type { OidcSessionData, AuthenticatedSession } from '../core/session-data.js';
+export type { RefreshLock } from '../core/lock.js';
+export type { SessionIndex, SessionOwner } from '../core/session-index.js';
+export { MemoryLock } from '../core/lock.js';
+export { MemorySessionIndex } from '../core/session-index.js';
+export type { LoginOptions } from '../core/app-login.js';
+export type { RequireAuthOptions } from '../core/guard.js';
 export { OidcState } from './state.js';
 export type { OidcKoaState } from './state.js';
 export type { KoaSessionStore } from './session-port.js';
+export { claimEquals, claimIncludes, claimCheck, requireScopes, requireRoles } from './guards.js';
 
-export interface RequireAuthOptions {
-  /** Refresh an expired access token before the handler runs. Default: the `oidc()` option `autoRefresh`. */
-  autoRefresh?: boolean;
+/** `oidc()` options for Koa: the core options with hooks receiving the Koa context as `req`. */
+export interface KoaOidcOptions extends OidcOptions<Context> {
+  /** Render your own page for login/callback/logout errors (access_denied...) instead of throwing. */
+  onError?: (err: OidcError, ctx: Context) => unknown;
 }
 
 /** The middleware returned by `oidc()`: mount it with `app.use()`, after koa-session. */
@@ -44,21 +57,21 @@ function attachState(engine: OidcEngine, ctx: Context, port: KoaSessionPort): vo
   });
 }
 
-async function handleRoute(engine: OidcEngine, route: RouteName, ctx: Context, session: KoaSessionPort): Promise<void> {
+async function handleRoute(engine: OidcEngine, route: RouteMatch, ctx: Context, session: KoaSessionPort): Promise<void> {
   const request = toHttpRequest(ctx);
-  switch (route) {
+  switch (route.name) {
     case 'backchannelLogout': {
       const body = ctx.method === 'POST' ? await readForm(ctx).catch(() => '') : '';
-      return writeResult(ctx, await engine.backchannelLogout(request, body, (id) => destroyStoredSession(ctx, id)));
+      return writeResult(ctx, await engine.backchannelLogout(request, body, (id) => destroyStoredSession(ctx, id), route.provider));
     }
     case 'login':
       return writeResult(ctx, await engine.login(request, session));
     case 'callback': {
       const params = ctx.method === 'POST' ? await readForm(ctx) : rawQuery(ctx.url);
-      return writeResult(ctx, await engine.callback(request, session, params));
+      return writeResult(ctx, await engine.callback(request, session, params, route.provider, ctx));
     }
     case 'logout':
-      return writeResult(ctx, await engine.logout(request, session));
+      return writeResult(ctx, await engine.logout(request, session, ctx, ctx.state.oidc?.user as Record<string, unknown> | undefined));
   }
 }
 
@@ -67,33 +80,43 @@ async function handleRoute(engine: OidcEngine, route: RouteName, ctx: Context, s
  * /backchannel-logout when enabled), sets `ctx.state.oidc` and `ctx.state.user` on every request, and
  * offers `requireAuth()`. Errors are thrown as OidcError, with the `status` and `expose` Koa reads.
  */
-export function oidc(options: OidcOptions): OidcMiddleware {
-  const engine = new OidcEngine(options);
+export function oidc(options: KoaOidcOptions): OidcMiddleware {
+  const engine = new OidcEngine(options as OidcOptions);
+  const onError = options.onError;
+  let cookieChecked = false;
 
   const middleware = (async (ctx: Context, next: Next): Promise<void> => {
     // Refuses a missing or cookie-only koa-session on the first request, before anything is stored.
     const session = new KoaSessionPort(ctx, engine.cfg.sessionKey);
     attachState(engine, ctx, session);
+    if (!cookieChecked) {
+      cookieChecked = true;
+      warnAboutCookie(engine, ctx);
+    }
     try {
       const route = engine.route(ctx.url);
-      if (route === undefined || !ROUTE_METHODS[route].has(ctx.method)) await next();
-      else await handleRoute(engine, route, ctx, session);
+      if (route !== undefined && ROUTE_METHODS[route.name].has(ctx.method)) {
+        try {
+          await handleRoute(engine, route, ctx, session);
+        } catch (err) {
+          if (!onError || !(err instanceof OidcError)) throw err;
+          await onError(err, ctx);
+        }
+        return;
+      }
+      const silent = engine.cfg.attemptSilentLogin ? await engine.silentLogin(toHttpRequest(ctx), session) : undefined;
+      if (silent) return writeResult(ctx, silent);
+      await next();
     } finally {
       await session.settle();
     }
   }) as OidcMiddleware;
 
   middleware.requireAuth = (guardOptions: RequireAuthOptions = {}): Middleware<OidcKoaState> => {
-    const autoRefresh = guardOptions.autoRefresh ?? engine.cfg.autoRefresh;
     return async (ctx, next) => {
-      const context = ctx.state.oidc;
-      if (!context) {
-        throw new OidcError('ERR_OIDC_NOT_MOUNTED', 'requireAuth() needs the oidc() middleware mounted first: app.use(auth)');
-      }
-      if (!passesAsIs(engine, context, autoRefresh)) {
-        const answer = await guardRequest(engine, context, toHttpRequest(ctx), autoRefresh);
-        if (answer) return writeResult(ctx, answer);
-      }
+      contextOf(ctx);
+      if (!(await ensureAuthenticated(engine, ctx, guardOptions))) return;
+      markPrivate(ctx);
       await next();
     };
   };

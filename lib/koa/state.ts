@@ -1,15 +1,32 @@
 import type { Context } from 'koa';
+import { appLoginOverrides } from '../core/app-login.js';
+import type { LoginOptions } from '../core/app-login.js';
 import type { OidcEngine } from '../core/engine.js';
 import { LoginContext } from '../core/login-context.js';
 import type { SessionPort } from '../core/session-data.js';
 import type { OidcUser } from '../core/user.js';
+import { toHttpRequest, writeResult } from './http-bridge.js';
 import { readSessionData } from './session-port.js';
 
-/** `ctx.state.oidc`: the login of the current request (the core's LoginContext over koa-session). */
+/**
+ * `ctx.state.oidc`: the login of the current request (the core's LoginContext over koa-session), plus
+ * `login()`, which Express offers as `res.oidc.login()` (Koa has one context for both).
+ */
 export class OidcState<User extends OidcUser = OidcUser> extends LoginContext<User> {
+  private readonly ctx: Context;
+  private readonly port: SessionPort;
+
   constructor(engine: OidcEngine, ctx: Context, port: SessionPort) {
     const key = engine.cfg.sessionKey;
-    super(engine, { read: () => readSessionData(ctx, key), port: () => port });
+    super(engine, { read: () => readSessionData(ctx, key), port: () => port, appRequest: ctx });
+    this.ctx = ctx;
+    this.port = port;
+  }
+
+  /** Starts a login from any route (a sign-up button with `prompt: 'create'`...): answers with the redirect. */
+  async login(options: LoginOptions = {}): Promise<void> {
+    const overrides = appLoginOverrides(options, 'ctx.state.oidc.login()');
+    writeResult(this.ctx, await this.engine.login(toHttpRequest(this.ctx), this.port, overrides));
   }
 }
 
@@ -19,7 +36,7 @@ export class OidcState<User extends OidcUser = OidcUser> extends LoginContext<Us
  * `OidcKoaState<MyUser>`.
  */
 export interface OidcKoaState<User extends OidcUser = OidcUser> {
-  /** The logged-in user (ID token claims + userinfo); undefined when logged out. */
+  /** The logged-in user (ID token claims + userinfo, or what `onLogin` returned); undefined when logged out. */
   user?: User | undefined;
   /** Set by the `oidc()` middleware on every request. */
   oidc?: OidcState<User>;

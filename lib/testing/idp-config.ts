@@ -74,6 +74,7 @@ export function buildConfiguration({ options, prefix, users, title }: Configurat
       long: { httpOnly: true, sameSite: 'lax' },
       short: { httpOnly: true, sameSite: 'lax' },
     },
+    acrValues: ['pwd', 'mfa'],
     claims: {
       acr: null,
       auth_time: null,

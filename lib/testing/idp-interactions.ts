@@ -179,8 +179,10 @@ export function createInteractionHandler(settings: InteractionSettings) {
         await renderLogin(res, details, 401, { username, error: 'Invalid username or password.' });
         return;
       }
+      // A demo "second factor": a login that asked for acr_values=mfa is recorded as one.
+      const askedForMfa = String(details.params.acr_values ?? '').split(' ').includes('mfa');
       await provider.interactionFinished(req, res, {
-        login: { accountId: user.sub, amr: ['pwd'] },
+        login: { accountId: user.sub, acr: askedForMfa ? 'mfa' : 'pwd', amr: askedForMfa ? ['pwd', 'otp'] : ['pwd'] },
       }, { mergeWithLastSubmission: false });
       return;
     }

@@ -4,7 +4,7 @@ import { startHostileOp } from '../helpers/hostile-op.js';
 import type { HostileOp } from '../helpers/hostile-op.js';
 import { ADAPTERS, createRp, localPath } from '../helpers/rp-app.js';
 import type { Adapter, RpApp, TestRoute } from '../helpers/rp-app.js';
-import type { OidcOptions } from '../../lib/express/index.js';
+import type { RpOptions } from '../helpers/rp-app.js';
 
 let op: HostileOp;
 beforeAll(async () => {
@@ -35,7 +35,7 @@ const REFRESH_ROUTES: TestRoute[] = [
   { method: 'get', path: '/token-now', guard: {}, handler: ({ oidc, user }) => ({ token: oidc?.accessToken, user }) },
 ];
 
-async function setup(adapter: Adapter, options: Partial<OidcOptions> = {}): Promise<Harness> {
+async function setup(adapter: Adapter, options: RpOptions = {}): Promise<Harness> {
   let offset = 0;
   const rp = createRp(adapter, { issuer: op.issuer, clock: () => Date.now() + offset, ...options }, REFRESH_ROUTES);
   const agent = request.agent(rp.app);

@@ -4,12 +4,36 @@ import type { RequestListener, Server } from 'node:http';
 import { createTestIdp } from '../../lib/testing/index.js';
 import type { TestIdp, TestIdpOptions } from '../../lib/testing/index.js';
 import { createRp } from './rp-app.js';
-import type { Adapter, RpApp, RpOptions } from './rp-app.js';
+import type { Adapter, RpApp, RpOptions, TestRoute } from './rp-app.js';
 
 export interface LiveRp extends RpApp {
   baseUrl: string;
   idp: TestIdp;
   close(): Promise<void>;
+}
+
+export interface RpServer {
+  baseUrl: string;
+  /** Serve this app from now on (the server starts before the app exists, so the IdP can know its URL). */
+  serve(app: unknown): void;
+  close(): Promise<void>;
+}
+
+/** An HTTP server on 127.0.0.1:0 whose app is plugged in later. */
+export async function startRpServer(): Promise<RpServer> {
+  let handler: RequestListener = (_req, res) => res.end();
+  const server: Server = createServer((req, res) => handler(req, res));
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  return {
+    baseUrl: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
+    serve: (app) => {
+      handler = app as RequestListener;
+    },
+    close: async () => {
+      server.closeAllConnections();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+    },
+  };
 }
 
 /**
@@ -20,11 +44,10 @@ export async function startLiveRp(
   options: RpOptions = {},
   idpOptions: Partial<TestIdpOptions> = {},
   adapter: Adapter = 'express5',
+  routes: TestRoute[] = [],
 ): Promise<LiveRp> {
-  let handler: RequestListener = (_req, res) => res.end();
-  const server: Server = createServer((req, res) => handler(req, res));
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const baseUrl = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  const server = await startRpServer();
+  const { baseUrl } = server;
   const idp = await createTestIdp({
     clients: [
       {
@@ -37,15 +60,14 @@ export async function startLiveRp(
     ],
     ...idpOptions,
   });
-  const rp = createRp(adapter, { issuer: idp.issuer, baseUrl, ...options });
-  handler = rp.app;
+  const rp = createRp(adapter, { issuer: idp.issuer, baseUrl, ...options }, routes);
+  server.serve(rp.app);
   return {
     ...rp,
     baseUrl,
     idp,
     close: async () => {
-      server.closeAllConnections();
-      await new Promise<void>((resolve) => server.close(() => resolve()));
+      await server.close();
       await idp.close();
     },
   };

@@ -1,4 +1,6 @@
 import type { RequestListener } from 'node:http';
+import type { LoginOptions } from '../../lib/core/app-login.js';
+import type { RequireAuthOptions } from '../../lib/core/guard.js';
 import type { LoginContext } from '../../lib/core/login-context.js';
 import type { OidcOptions, OidcUser } from '../../lib/express/index.js';
 
@@ -8,19 +10,33 @@ export const ADAPTERS: readonly Adapter[] = ['express5', 'express4', 'koa'];
 
 export const RP_BASE_URL = 'http://127.0.0.1:3000';
 
-/** What a test route's handler sees, whatever the framework (`req.user`/`req.oidc` or `ctx.state`). */
+/** What a test route's handler sees, whatever the framework (`req.*` / `res.oidc` or `ctx.state`). */
 export interface RouteView {
   user: OidcUser | undefined;
   oidc: LoginContext | undefined;
   query: Record<string, unknown>;
+  /** The app's own session object (express-session's `req.session`, koa-session's `ctx.session`). */
+  session: Record<string, unknown>;
+  /** `res.oidc.login()` (Express) / `ctx.state.oidc.login()` (Koa): the route answers with the redirect. */
+  login(options?: LoginOptions): Promise<void>;
+}
+
+/** The same guards under the same names from each adapter; what they return is the adapter's middleware. */
+export interface GuardKit {
+  requireAuth(options?: RequireAuthOptions): unknown;
+  requireRoles(...roles: string[]): unknown;
+  requireScopes(...scopes: string[]): unknown;
+  claimEquals(path: string | readonly string[], value: unknown): unknown;
+  claimIncludes(path: string | readonly string[], ...values: unknown[]): unknown;
+  claimCheck(check: (user: OidcUser, req: unknown) => boolean | Promise<boolean>): unknown;
 }
 
 /** An extra route for one test, written once for every adapter. The handler's result is sent as JSON. */
 export interface TestRoute {
   method: 'get' | 'post';
   path: string;
-  /** Behind `requireAuth(guard)` when set. */
-  guard?: { autoRefresh?: boolean };
+  /** `requireAuth(options)` when an object, or any guard built from the adapter's kit. */
+  guard?: RequireAuthOptions | ((kit: GuardKit) => unknown);
   handler(view: RouteView): unknown;
 }
 
@@ -34,7 +50,12 @@ export interface RpApp {
   errors: Array<{ code?: string; status?: number; message: string }>;
 }
 
-export type RpOptions = Partial<OidcOptions>;
+/**
+ * `oidc()` options for a test app. Hooks get the adapter's request (`req` / `ctx`) typed loosely; an
+ * `onError` must match the adapter (`(err, req, res)` for Express, `(err, ctx)` for Koa).
+ */
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+export type RpOptions = Partial<OidcOptions<any>> & { onError?: unknown };
 
 /** Path + query of an absolute URL, for supertest. */
 export function localPath(url: string): string {

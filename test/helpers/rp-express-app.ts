@@ -2,10 +2,10 @@ import express5 from 'express';
 import express4 from 'express4';
 import session from 'express-session';
 import type { ErrorRequestHandler, Express, RequestHandler } from 'express';
-import { oidc } from '../../lib/express/index.js';
-import type { OidcMiddleware, OidcOptions } from '../../lib/express/index.js';
+import { claimCheck, claimEquals, claimIncludes, oidc, requireRoles, requireScopes } from '../../lib/express/index.js';
+import type { ExpressOidcOptions, OidcMiddleware } from '../../lib/express/index.js';
 import { RP_BASE_URL } from './rp-common.js';
-import type { RpApp, RpOptions, TestRoute } from './rp-common.js';
+import type { GuardKit, RpApp, RpOptions, TestRoute } from './rp-common.js';
 
 export type ExpressMajor = 4 | 5;
 export const EXPRESS_MAJORS: ExpressMajor[] = [5, 4];
@@ -16,14 +16,37 @@ export interface ExpressRpApp extends RpApp {
   store: session.MemoryStore;
 }
 
+function guardKit(auth: OidcMiddleware): GuardKit {
+  return {
+    requireAuth: (options) => auth.requireAuth(options),
+    requireRoles,
+    requireScopes,
+    claimEquals,
+    claimIncludes,
+    claimCheck: (check) => claimCheck(check),
+  };
+}
+
 function mountRoutes(app: Express, auth: OidcMiddleware, routes: TestRoute[]): void {
   for (const route of routes) {
     const handler: RequestHandler = (req, res, next) => {
+      let answered = false;
+      const view = {
+        user: req.user,
+        oidc: req.oidc,
+        query: req.query as Record<string, unknown>,
+        session: req.session as unknown as Record<string, unknown>,
+        login: async (options = {}) => {
+          answered = true;
+          await res.oidc?.login(options);
+        },
+      };
       Promise.resolve()
-        .then(() => route.handler({ user: req.user, oidc: req.oidc, query: req.query as Record<string, unknown> }))
-        .then((body) => res.json(body), next);
+        .then(() => route.handler(view))
+        .then((body) => (answered ? undefined : res.json(body)), next);
     };
-    if (route.guard) app[route.method](route.path, auth.requireAuth(route.guard), handler);
+    const guard = route.guard === undefined ? undefined : typeof route.guard === 'function' ? route.guard(guardKit(auth)) : auth.requireAuth(route.guard);
+    if (guard) app[route.method](route.path, guard as RequestHandler, handler);
     else app[route.method](route.path, handler);
   }
 }
@@ -41,7 +64,7 @@ export function createRpApp(
   const app = express();
   const store = new session.MemoryStore();
   app.use(session({ secret: 'test-secret', resave: false, saveUninitialized: false, store, name: 'sid' }));
-  const auth = oidc({ clientId: 'rp', clientSecret: 'rp-secret', baseUrl: RP_BASE_URL, ...options } as OidcOptions);
+  const auth = oidc({ clientId: 'rp', clientSecret: 'rp-secret', baseUrl: RP_BASE_URL, ...options } as ExpressOidcOptions);
   app.use(auth);
   app.get('/', (req, res) => {
     res.json({ user: req.user ?? null });

@@ -2,11 +2,11 @@ import Router from '@koa/router';
 import Koa from 'koa';
 import session from 'koa-session';
 import type { CreateSessionOptions } from 'koa-session';
-import { oidc } from '../../lib/koa/index.js';
-import type { KoaSessionStore, OidcKoaState, OidcMiddleware, OidcOptions } from '../../lib/koa/index.js';
+import { claimCheck, claimEquals, claimIncludes, oidc, requireRoles, requireScopes } from '../../lib/koa/index.js';
+import type { KoaOidcOptions, KoaSessionStore, OidcKoaState, OidcMiddleware } from '../../lib/koa/index.js';
 import { MemoryKoaStore } from './koa-memory-store.js';
 import { RP_BASE_URL } from './rp-common.js';
-import type { RpApp, RpOptions, TestRoute } from './rp-common.js';
+import type { GuardKit, RpApp, RpOptions, TestRoute } from './rp-common.js';
 
 export interface KoaRpApp extends RpApp {
   koa: Koa<OidcKoaState>;
@@ -19,6 +19,17 @@ export interface KoaRpSetup {
   session?: Partial<CreateSessionOptions> & { store?: KoaSessionStore | undefined };
   /** Middleware mounted between koa-session and oidc() (a body parser, for instance). */
   before?: Koa.Middleware[];
+}
+
+function guardKit(auth: OidcMiddleware): GuardKit {
+  return {
+    requireAuth: (options) => auth.requireAuth(options),
+    requireRoles,
+    requireScopes,
+    claimEquals,
+    claimIncludes,
+    claimCheck: (check) => claimCheck(check),
+  };
 }
 
 /**
@@ -43,7 +54,7 @@ export function createKoaRpApp(options: RpOptions, routes: TestRoute[] = [], set
   });
   app.use(session({ key: 'sid', store, ...setup.session } as CreateSessionOptions, app));
   for (const middleware of setup.before ?? []) app.use(middleware);
-  const auth = oidc({ clientId: 'rp', clientSecret: 'rp-secret', baseUrl: RP_BASE_URL, ...options } as OidcOptions);
+  const auth = oidc({ clientId: 'rp', clientSecret: 'rp-secret', baseUrl: RP_BASE_URL, ...options } as KoaOidcOptions);
   app.use(auth);
 
   const router = new Router<OidcKoaState>();
@@ -60,9 +71,21 @@ export function createKoaRpApp(options: RpOptions, routes: TestRoute[] = [], set
     ctx.body = { ok: true };
   });
   for (const route of routes) {
-    const guards = route.guard ? [auth.requireAuth(route.guard)] : [];
+    const guard = route.guard === undefined ? undefined : typeof route.guard === 'function' ? route.guard(guardKit(auth)) : auth.requireAuth(route.guard);
+    const guards = guard ? [guard as Koa.Middleware<OidcKoaState>] : [];
     router[route.method](route.path, ...guards, async (ctx) => {
-      ctx.body = await route.handler({ user: ctx.state.user, oidc: ctx.state.oidc, query: ctx.query });
+      let answered = false;
+      const body = await route.handler({
+        user: ctx.state.user,
+        oidc: ctx.state.oidc,
+        query: ctx.query,
+        session: ctx.session as Record<string, unknown>,
+        login: async (options = {}) => {
+          answered = true;
+          await ctx.state.oidc?.login(options);
+        },
+      });
+      if (!answered) ctx.body = body;
     });
   }
   app.use(router.routes());

@@ -1,0 +1,56 @@
+import { claimEquals, claimIncludes, claimValues, readClaim } from './claim-path.js';
+import { OidcError } from './errors.js';
+import type { LoginContext } from './login-context.js';
+import type { OidcUser } from './user.js';
+
+type ClaimPath = string | readonly string[];
+
+/**
+ * What a guard checks once the request is logged in, framework-free. The adapters wrap it: logged out →
+ * like requireAuth(); logged in but `allows` false → `forbidden()` (403), never a login loop.
+ */
+export interface ClaimGuard<Req = unknown> {
+  reason: string;
+  allows(user: OidcUser, context: LoginContext, req: Req): boolean | Promise<boolean>;
+}
+
+export function forbidden(reason: string): OidcError {
+  return new OidcError('ERR_OIDC_FORBIDDEN', `Access denied: ${reason}`);
+}
+
+/** The claim at `path` equals `value` (deep equality for objects and arrays). */
+export function claimEqualsGuard(path: ClaimPath, value: unknown): ClaimGuard {
+  return { reason: `claim ${String(path)} does not have the required value`, allows: (user) => claimEquals(user, path, value) };
+}
+
+/** The claim at `path` (an array or a space-separated string) contains every one of `values`. */
+export function claimIncludesGuard(path: ClaimPath, values: unknown[]): ClaimGuard {
+  return { reason: `claim ${String(path)} lacks a required value`, allows: (user) => claimIncludes(user, path, values) };
+}
+
+/** Any check of the app's own over the user (and the framework's request). */
+export function claimCheckGuard<Req, User extends OidcUser>(check: (user: User, req: Req) => boolean | Promise<boolean>): ClaimGuard<Req> {
+  return { reason: 'the claim check failed', allows: (user, _context, req) => check(user as User, req) };
+}
+
+/** All of `scopes` were granted to the session's access token. */
+export function requireScopesGuard(scopes: string[]): ClaimGuard {
+  return {
+    reason: `missing scope ${scopes.join(' ')}`,
+    allows: (_user, context) => {
+      const granted = new Set(claimValues(context.current()?.scope ?? context.requestedScope));
+      return scopes.every((scope) => granted.has(scope));
+    },
+  };
+}
+
+/** At least one of `roles` is in the roles claim (the `oidc()` option `rolesClaim`, default `roles`). */
+export function requireRolesGuard(roles: string[]): ClaimGuard {
+  return {
+    reason: `requires one of the roles ${roles.join(', ')}`,
+    allows: (user, context) => {
+      const held = new Set(claimValues(readClaim(user, context.engine.cfg.rolesClaim)));
+      return roles.some((role) => held.has(role));
+    },
+  };
+}

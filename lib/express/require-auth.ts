@@ -1,0 +1,36 @@
+import type { NextFunction, Request, Response } from 'express';
+import type { OidcEngine } from '../core/engine.js';
+import { OidcError } from '../core/errors.js';
+import { guardRequest, passesAsIs } from '../core/guard.js';
+import type { RequireAuthOptions } from '../core/guard.js';
+import { toHttpRequest, writeResult } from './http-bridge.js';
+import type { OidcRequestContext } from './request-context.js';
+
+export type { RequireAuthOptions } from '../core/guard.js';
+
+export function contextOf(req: Request): OidcRequestContext {
+  const context = req.oidc as OidcRequestContext | undefined;
+  if (!context) throw new OidcError('ERR_OIDC_NOT_MOUNTED', 'Guards need the oidc() middleware mounted first: app.use(auth)');
+  return context;
+}
+
+/**
+ * The shared body of requireAuth() and every guard. Resolves true when the request may go on; otherwise
+ * it has already answered (login redirect for browsers, 401 for the rest).
+ */
+export async function ensureAuthenticated(engine: OidcEngine, req: Request, res: Response, options: RequireAuthOptions): Promise<boolean> {
+  const answer = await guardRequest(engine, contextOf(req), toHttpRequest(req), options);
+  if (answer) writeResult(res, answer);
+  return answer === undefined;
+}
+
+/** True when nothing async is needed: logged in, no refresh due, no step-up requirement. */
+export function passesFast(engine: OidcEngine, req: Request, options: RequireAuthOptions): boolean {
+  return passesAsIs(engine, req.oidc as OidcRequestContext | undefined, options);
+}
+
+/** Pages behind a login must not be served from a cache (shared, or the back button after logout). */
+export function privateNext(res: Response, next: NextFunction): void {
+  if (!res.headersSent) res.setHeader('Cache-Control', 'no-store');
+  next();
+}

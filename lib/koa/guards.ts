@@ -1,0 +1,47 @@
+import type { Context, Middleware } from 'koa';
+import { claimCheckGuard, claimEqualsGuard, claimIncludesGuard, forbidden, requireRolesGuard, requireScopesGuard } from '../core/claim-guards.js';
+import type { ClaimGuard } from '../core/claim-guards.js';
+import type { OidcUser } from '../core/user.js';
+import { contextOf, ensureAuthenticated, markPrivate } from './require-auth.js';
+import type { OidcKoaState } from './state.js';
+
+type ClaimPath = string | readonly string[];
+
+/**
+ * A guard that implies requireAuth(): logged out → login for browsers / 401 for APIs; logged in but the
+ * check fails → 403 ERR_OIDC_FORBIDDEN thrown, never a login loop.
+ */
+function guard(check: ClaimGuard<Context>): Middleware<OidcKoaState> {
+  return async (ctx, next) => {
+    const context = contextOf(ctx);
+    if (!(await ensureAuthenticated(context.engine, ctx, {}))) return;
+    if (!(await check.allows(ctx.state.user as OidcUser, context, ctx))) throw forbidden(check.reason);
+    markPrivate(ctx);
+    await next();
+  };
+}
+
+/** The claim at `path` equals `value` (deep equality for objects and arrays). */
+export function claimEquals(path: ClaimPath, value: unknown): Middleware<OidcKoaState> {
+  return guard(claimEqualsGuard(path, value));
+}
+
+/** The claim at `path` (an array or a space-separated string) contains every one of `values`. */
+export function claimIncludes(path: ClaimPath, ...values: unknown[]): Middleware<OidcKoaState> {
+  return guard(claimIncludesGuard(path, values));
+}
+
+/** Any check of your own over the user (and the Koa context). */
+export function claimCheck<User extends OidcUser = OidcUser>(check: (user: User, ctx: Context) => boolean | Promise<boolean>): Middleware<OidcKoaState> {
+  return guard(claimCheckGuard(check));
+}
+
+/** All of `scopes` were granted to the session's access token. */
+export function requireScopes(...scopes: string[]): Middleware<OidcKoaState> {
+  return guard(requireScopesGuard(scopes));
+}
+
+/** At least one of `roles` is in the roles claim (the `oidc()` option `rolesClaim`, default `roles`). */
+export function requireRoles(...roles: string[]): Middleware<OidcKoaState> {
+  return guard(requireRolesGuard(roles));
+}

@@ -1,0 +1,32 @@
+import type { Context } from 'koa';
+import type { OidcEngine } from '../core/engine.js';
+import { OidcError } from '../core/errors.js';
+import { guardRequest, passesAsIs } from '../core/guard.js';
+import type { RequireAuthOptions } from '../core/guard.js';
+import { toHttpRequest, writeResult } from './http-bridge.js';
+import { OidcState } from './state.js';
+
+export function contextOf(ctx: Context): OidcState {
+  const context: unknown = ctx.state.oidc;
+  if (!(context instanceof OidcState)) {
+    throw new OidcError('ERR_OIDC_NOT_MOUNTED', 'requireAuth() and the guards need the oidc() middleware mounted first: app.use(auth)');
+  }
+  return context;
+}
+
+/**
+ * The shared body of requireAuth() and every guard. True when the request may go on; otherwise it has
+ * already answered (login redirect for browsers, 401 for the rest).
+ */
+export async function ensureAuthenticated(engine: OidcEngine, ctx: Context, options: RequireAuthOptions): Promise<boolean> {
+  const context = contextOf(ctx);
+  if (passesAsIs(engine, context, options)) return true;
+  const answer = await guardRequest(engine, context, toHttpRequest(ctx), options);
+  if (answer) writeResult(ctx, answer);
+  return answer === undefined;
+}
+
+/** Pages behind a login must not be served from a cache (shared, or the back button after logout). */
+export function markPrivate(ctx: Context): void {
+  if (!ctx.headerSent) ctx.set('Cache-Control', 'no-store');
+}
