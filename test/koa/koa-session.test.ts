@@ -95,6 +95,19 @@ describe('koa-session configuration', () => {
     expect(down.text).toBe('Bad Gateway');
   });
 
+  it('needs koa-session mounted before oidc(): after it, the callback finds no pending login', async () => {
+    const koa = new Koa();
+    koa.keys = ['k'];
+    koa.silent = true;
+    koa.use(oidc({ issuer: op.issuer, ...OPTIONS }));
+    koa.use(session({ key: 'sid', store: new MemoryKoaStore() }, koa));
+    const agent = request.agent(koa.callback());
+    const start = await agent.get('/login').expect(302);
+    const res = await agent.get(localPath(await op.authorize(start.headers.location as string)));
+    expect(res.status).toBe(400);
+    expect(res.text).toMatch(/No pending login/);
+  });
+
   it('throws ERR_OIDC_NOT_MOUNTED when requireAuth() runs without oidc()', async () => {
     const koa = new Koa<OidcKoaState>();
     const auth = oidc({ issuer: op.issuer, ...OPTIONS });

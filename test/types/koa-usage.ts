@@ -2,6 +2,7 @@
 import Router from '@koa/router';
 import Koa from 'koa';
 import session from 'koa-session';
+import { createClient } from 'redis';
 import { OidcError, claimCheck, oidc, requireRoles } from '../../lib/koa/index.js';
 import type { KoaSessionStore, OidcKoaState, OidcUser } from '../../lib/koa/index.js';
 
@@ -56,3 +57,17 @@ typed.on('error', (err: unknown) => {
     void code;
   }
 });
+
+// The README's koa-session store over node-redis.
+
+const redis = await createClient({ url: 'redis://127.0.0.1:6379' }).connect();
+export const redisStore: KoaSessionStore = {
+  get: async (key) => JSON.parse((await redis.get(`sess:${key}`)) ?? 'null'),
+  set: async (key, value, maxAge) => {
+    await redis.set(`sess:${key}`, JSON.stringify(value), typeof maxAge === 'number' ? { expiration: { type: 'PX', value: maxAge } } : {});
+  },
+  destroy: async (key) => {
+    await redis.del(`sess:${key}`);
+  },
+};
+new Koa().use(session({ store: redisStore }, new Koa()));
