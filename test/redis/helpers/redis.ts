@@ -17,7 +17,7 @@ export async function connectTestRedis(url = REDIS_URL): Promise<TestRedis> {
     await client.connect();
     await client.ping();
   } catch (err) {
-    await client.destroy();
+    if (client.isOpen) client.destroy();
     throw new Error(`Redis is not reachable at ${url} (${(err as Error).message}). Start it with: ${START_REDIS}`);
   }
   return client;
