@@ -15,6 +15,7 @@ export type { OidcErrorCode } from '../core/errors.js';
 export type { OidcUser } from '../core/user.js';
 export type { OidcSessionData, AuthenticatedSession } from '../core/session-data.js';
 export { OidcRequestContext } from './request-context.js';
+export { resilientStore, type ResilientStoreOptions } from './resilient-store.js';
 
 export interface RequireAuthOptions {
   /** Refresh an expired access token before the handler runs. Default: the `oidc()` option `autoRefresh`. */
