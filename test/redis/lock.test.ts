@@ -93,6 +93,22 @@ describe('createRedisLock', () => {
     await expect(lock.acquire('k', 1000)).rejects.toMatchObject({ code: 'ERR_OIDC_STORE_UNAVAILABLE', cause: expect.objectContaining({ message: expect.stringMatching(/closed/i) }) });
   });
 
+  it('works the same over a RESP3 connection', async () => {
+    const { createClient } = await import('redis');
+    const resp3 = createClient({ url: 'redis://127.0.0.1:6379', RESP: 3 });
+    resp3.on('error', () => undefined);
+    await resp3.connect();
+    try {
+      const a = createRedisLock(resp3, { prefix });
+      expect(await a.acquire('resp3', 5000)).toBe(true);
+      expect(await a.acquire('resp3', 5000)).toBe(false);
+      await a.release('resp3');
+      expect(await redis.exists(`${prefix}lock:resp3`)).toBe(0);
+    } finally {
+      await resp3.close();
+    }
+  });
+
   it('validates its arguments once, naming the option', () => {
     expect(() => createRedisLock(null as unknown as RedisScriptClient, { prefix })).toThrow(/createRedisLock\(\): the first argument/);
     expect(() => createRedisLock(redis, { prefix: 42 } as never)).toThrow(/"prefix"/);

@@ -114,6 +114,22 @@ describe('createRedisSessionIndex', () => {
     await expect(throwing.remove({ iss: ISS, sub: 'x' }, 'id')).rejects.toMatchObject({ code: 'ERR_OIDC_STORE_UNAVAILABLE' });
   });
 
+  it('works the same over a RESP3 connection', async () => {
+    const { createClient } = await import('redis');
+    const resp3 = createClient({ url: 'redis://127.0.0.1:6379', RESP: 3 });
+    resp3.on('error', () => undefined);
+    await resp3.connect();
+    try {
+      const index = createRedisSessionIndex(resp3, { prefix: prefix + 'resp3:' });
+      await index.add({ iss: ISS, sub: 'gina', sid: 'g' }, 'session-g', 60);
+      expect(await index.find({ iss: ISS, sid: 'g' })).toEqual(['session-g']);
+      await index.remove({ iss: ISS, sub: 'gina', sid: 'g' }, 'session-g');
+      expect(await index.find({ iss: ISS, sub: 'gina' })).toEqual([]);
+    } finally {
+      await resp3.close();
+    }
+  });
+
   it('validates its arguments once, naming the option', () => {
     expect(() => createRedisSessionIndex({} as RedisScriptClient, { prefix })).toThrow(/createRedisSessionIndex\(\): the first argument/);
     expect(() => createRedisSessionIndex(redis, { prefix: '' })).toThrow(/"prefix"/);
