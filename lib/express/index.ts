@@ -29,6 +29,8 @@ export { MemorySessionIndex } from '../core/session-index.js';
 export { OidcRequestContext } from './request-context.js';
 export type { RequireAuthOptions } from './require-auth.js';
 export { claimEquals, claimIncludes, claimCheck, requireScopes, requireRoles } from './guards.js';
+export { resilientStore } from './resilient-store.js';
+export type { ResilientStoreOptions } from './resilient-store.js';
 
 /** `oidc()` options for Express: the core options with hooks typed for Express requests. */
 export interface ExpressOidcOptions extends OidcOptions<Request> {

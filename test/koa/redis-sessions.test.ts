@@ -3,8 +3,9 @@ import request from 'supertest';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { startHostileOp } from '../helpers/hostile-op.js';
 import type { HostileOp } from '../helpers/hostile-op.js';
-import { connectRedis, deletePrefix, keysUnder, koaRedisStore, runPrefix } from '../helpers/koa-redis-store.js';
-import type { TestRedis } from '../helpers/koa-redis-store.js';
+import { koaRedisStore } from '../helpers/koa-redis-store.js';
+import { connectTestRedis, deletePrefix, keysUnder, runPrefix } from '../redis/helpers/redis.js';
+import type { TestRedis } from '../redis/helpers/redis.js';
 import { localPath } from '../helpers/rp-app.js';
 import type { TestRoute } from '../helpers/rp-app.js';
 import { createKoaRpApp } from '../helpers/rp-koa-app.js';
@@ -15,7 +16,7 @@ let redis: TestRedis;
 const prefix = runPrefix('koa-sessions');
 
 beforeAll(async () => {
-  redis = await connectRedis();
+  redis = await connectTestRedis();
   op = await startHostileOp({ clientId: 'rp', clientSecret: 'rp-secret' });
 });
 afterAll(async () => {
