@@ -31,6 +31,8 @@ export { OidcState } from './state.js';
 export type { OidcKoaState } from './state.js';
 export type { KoaSessionStore } from './session-port.js';
 export { claimEquals, claimIncludes, claimCheck, requireScopes, requireRoles } from './guards.js';
+export { resilientStore } from './resilient-store.js';
+export type { ResilientStoreOptions } from './resilient-store.js';
 
 /** `oidc()` options for Koa: the core options with hooks receiving the Koa context as `req`. */
 export interface KoaOidcOptions extends OidcOptions<Context> {
