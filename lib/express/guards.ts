@@ -1,6 +1,7 @@
 import type { Request, RequestHandler } from 'express';
 import { claimEquals as equals, claimIncludes as includes, claimValues, readClaim } from '../core/claim-path.js';
 import { OidcError } from '../core/errors.js';
+import { bearerGuard } from './require-bearer.js';
 import { contextOf, ensureAuthenticated, passesFast, privateNext } from './require-auth.js';
 
 type ClaimPath = string | readonly string[];
@@ -14,8 +15,10 @@ function forbidden(reason: string): OidcError {
  * A guard that implies requireAuth(): logged out → login for browsers / 401 for APIs; logged in but the
  * predicate fails → 403 ERR_OIDC_FORBIDDEN through next(err), never a login loop.
  */
-function guard(reason: string, predicate: Predicate): RequestHandler {
+function guard(reason: string, predicate: Predicate, scopes?: readonly string[]): RequestHandler {
   return (req, res, next) => {
+    // Admitted with an access token (requireBearer / requireAuth({ bearer })): judge the token, not the session.
+    if (bearerGuard(req, next, reason, predicate, scopes)) return;
     let context;
     try {
       context = contextOf(req);
@@ -56,13 +59,13 @@ export function requireScopes(...scopes: string[]): RequestHandler {
     const context = contextOf(req);
     const granted = new Set(claimValues(context.current()?.scope ?? context.requestedScope));
     return scopes.every((scope) => granted.has(scope));
-  });
+  }, scopes);
 }
 
 /** At least one of `roles` is in the roles claim (the `oidc()` option `rolesClaim`, default `roles`). */
 export function requireRoles(...roles: string[]): RequestHandler {
   return guard(`requires one of the roles ${roles.join(', ')}`, (user, req) => {
-    const held = new Set(claimValues(readClaim(user, contextOf(req).engine.cfg.rolesClaim)));
+    const held = new Set(claimValues(readClaim(user, req.oidc ? contextOf(req).engine.cfg.rolesClaim : 'roles')));
     return roles.some((role) => held.has(role));
   });
 }

@@ -1,6 +1,7 @@
 import type { NextFunction, Request, Response } from 'express';
 import type { OidcEngine } from '../core/engine.js';
 import { OidcError } from '../core/errors.js';
+import type { BearerGuardOptions } from '../core/bearer/index.js';
 import type { StepUpRequirement } from '../core/step-up.js';
 import { toHttpRequest, writeResult } from './http-bridge.js';
 import type { OidcRequestContext } from './request-context.js';
@@ -13,6 +14,8 @@ export interface RequireAuthOptions extends StepUpRequirement {
   acrValues?: string;
   /** Step-up: the login must be at most this many seconds old; otherwise log in again with `max_age`. */
   maxAge?: number;
+  /** Also accept an access token (`Authorization: Bearer|DPoP`), verified like `requireBearer()`; `true`: audience = clientId. */
+  bearer?: BearerGuardOptions | true;
 }
 
 export function contextOf(req: Request): OidcRequestContext {
