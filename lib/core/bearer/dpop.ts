@@ -76,7 +76,7 @@ export async function verifyDpopProof(proof: string | undefined, check: DpopProo
   }
   const ath = createHash('sha256').update(check.accessToken, 'ascii').digest('base64url');
   if (payload.ath !== ath) throw fail('The DPoP proof is not bound to this access token (ath)');
-  if (typeof payload.jti !== 'string' || payload.jti.length === 0 || payload.jti.length > 256) throw fail('The DPoP proof has no usable "jti"');
+  if (typeof payload.jti !== 'string' || payload.jti.length === 0 || payload.jti.length > 256) throw fail('The DPoP proof has no usable jti');
   return {
     jkt: await calculateJwkThumbprint(protectedHeader.jwk as JWK, 'sha256'),
     jti: payload.jti,

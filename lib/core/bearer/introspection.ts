@@ -100,7 +100,7 @@ export class Introspector {
     const nowSec = nowMs / 1000;
     if (typeof claims.exp === 'number' && claims.exp <= nowSec - s.clockToleranceSec) throw fail('The access token has expired');
     if (typeof claims.nbf === 'number' && claims.nbf > nowSec + s.clockToleranceSec) throw fail('The access token is not valid yet');
-    if (s.strict && typeof claims.exp !== 'number') throw fail('The access token has no "exp"');
+    if (s.strict && typeof claims.exp !== 'number') throw fail('The access token has no exp claim');
     // Without an audience the token could be meant for any API of this IdP (or be a refresh token).
     if (!audiences(claims.aud).some((aud) => s.audience.includes(aud))) throw fail('The access token is meant for another audience');
     if (claims.iss !== undefined && claims.iss !== issuer) throw fail('The access token was issued by another issuer');

@@ -11,9 +11,9 @@ const RFC9068_CLAIMS = ['iss', 'exp', 'aud', 'sub', 'client_id', 'iat', 'jti'];
 /** `typ` values a JWT access token may have outside strict mode (normalized: lower case, no `application/`). */
 const LAX_TYP = new Set(['at+jwt', 'jwt']);
 
-/** Compact JWS: three base64url parts. Anything else (opaque, JWE) goes to introspection. */
+/** Compact JWS: three base64url parts, the last one possibly empty (alg none, refused by jose). Anything else (opaque, JWE) goes to introspection. */
 export function looksLikeJwt(token: string): boolean {
-  return /^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+$/.test(token);
+  return /^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*$/.test(token);
 }
 
 function normalizeTyp(typ: string): string {
@@ -28,12 +28,12 @@ function describe(err: unknown): string {
     case 'ERR_JWT_EXPIRED':
       return 'The access token has expired';
     case 'ERR_JWT_CLAIM_VALIDATION_FAILED':
-      if (reason === 'missing') return `The access token has no "${claim}" claim`;
+      if (reason === 'missing') return `The access token has no ${claim} claim`;
       if (claim === 'iss') return 'The access token was issued by another issuer';
       if (claim === 'aud') return 'The access token is meant for another audience';
       if (claim === 'nbf') return 'The access token is not valid yet';
-      if (claim === 'typ') return 'The access token "typ" header must be at+jwt';
-      return `The access token "${claim}" claim is invalid`;
+      if (claim === 'typ') return 'The access token typ header must be at+jwt';
+      return `The access token ${claim} claim is invalid`;
     case 'ERR_JOSE_ALG_NOT_ALLOWED':
     case 'ERR_JOSE_NOT_SUPPORTED':
       return 'The access token is signed with an algorithm this API does not accept';
@@ -88,7 +88,7 @@ export async function verifyJwtAccessToken(token: string, check: JwtCheck): Prom
   }
   const { payload, protectedHeader } = verified;
   if (protectedHeader.typ !== undefined && !LAX_TYP.has(normalizeTyp(protectedHeader.typ))) {
-    throw invalidToken(settings, scheme, 'The token "typ" header says it is not an access token');
+    throw invalidToken(settings, scheme, 'The token typ header says it is not an access token');
   }
   // An ID token of the login client has aud = clientId too; `nonce` only ever appears in ID tokens.
   if (settings.rejectIdTokens && 'nonce' in payload) {
