@@ -30,6 +30,8 @@ export type { RequireAuthOptions } from './require-auth.js';
 export { claimEquals, claimIncludes, claimCheck, requireScopes, requireRoles } from './guards.js';
 export { requireBearer } from './require-bearer.js';
 export type { AuthInfo, BearerGuardOptions, BearerOptions, DpopOptions, IntrospectionOptions } from './require-bearer.js';
+export { resilientStore } from './resilient-store.js';
+export type { ResilientStoreOptions } from './resilient-store.js';
 
 /** `oidc()` options for Express: the core options with hooks typed for Express requests. */
 export interface ExpressOidcOptions extends OidcOptions<Request> {

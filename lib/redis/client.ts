@@ -1,0 +1,70 @@
+import { OidcError } from '../core/errors.js';
+
+/**
+ * The part of a node-redis v5 client the Redis helpers use: a `createClient()` result (RESP2 or RESP3,
+ * with or without modules) fits. Kept structural so this module never loads `redis` at runtime.
+ */
+export interface RedisScriptClient {
+  eval(script: string, options: { keys: string[]; arguments: string[] }): Promise<unknown>;
+}
+
+export interface RedisHelperOptions {
+  /** Prepended to every key, e.g. `myapp:oidc:`. Required, so that apps sharing a Redis never collide. */
+  prefix: string;
+  /** A Redis call that has not answered after this many milliseconds fails with ERR_OIDC_STORE_UNAVAILABLE. Default 2000. */
+  timeoutMs?: number;
+}
+
+export interface ResolvedRedisHelper {
+  readonly client: RedisScriptClient;
+  readonly prefix: string;
+  readonly timeoutMs: number;
+}
+
+function invalid(factory: string, message: string): OidcError {
+  return new OidcError('ERR_OIDC_INVALID_CONFIG', `${factory}(): ${message}`);
+}
+
+/** Checks the arguments once, at construction, with messages naming the option. */
+export function resolveHelper(factory: string, client: unknown, options: RedisHelperOptions | undefined): ResolvedRedisHelper {
+  if (typeof client !== 'object' || client === null || typeof (client as Partial<RedisScriptClient>).eval !== 'function') {
+    throw invalid(factory, 'the first argument must be a connected node-redis v5 client (createClient())');
+  }
+  if (typeof options !== 'object' || options === null) throw invalid(factory, 'options { prefix } are required');
+  for (const key of Object.keys(options)) {
+    if (key !== 'prefix' && key !== 'timeoutMs') throw invalid(factory, `unknown option "${key}"`);
+  }
+  if (typeof options.prefix !== 'string' || options.prefix.length === 0 || options.prefix.length > 200) {
+    throw invalid(factory, '"prefix" must be a non-empty string (at most 200 characters), e.g. "myapp:oidc:"');
+  }
+  const timeoutMs = options.timeoutMs ?? 2000;
+  if (typeof timeoutMs !== 'number' || !Number.isFinite(timeoutMs) || timeoutMs < 1 || timeoutMs > 60_000) {
+    throw invalid(factory, '"timeoutMs" must be a number of milliseconds from 1 to 60000');
+  }
+  return Object.freeze({ client: client as RedisScriptClient, prefix: options.prefix, timeoutMs });
+}
+
+/**
+ * Runs one script with a deadline. node-redis may queue commands while it reconnects (unless the client
+ * has `disableOfflineQueue: true`) or wait on a half-open socket; the request must not wait with it.
+ */
+export function runScript(helper: ResolvedRedisHelper, what: string, script: string, keys: string[], args: string[]): Promise<unknown> {
+  return new Promise((resolve, reject) => {
+    const fail = (cause: unknown): void => {
+      clearTimeout(timer);
+      reject(new OidcError('ERR_OIDC_STORE_UNAVAILABLE', `Redis is unavailable (${what})`, { cause, headers: { 'Retry-After': '1' } }));
+    };
+    const timer = setTimeout(() => fail(new Error(`no answer within ${helper.timeoutMs} ms`)), helper.timeoutMs);
+    let pending: Promise<unknown>;
+    try {
+      pending = helper.client.eval(script, { keys, arguments: args });
+    } catch (err) {
+      fail(err);
+      return;
+    }
+    pending.then((value) => {
+      clearTimeout(timer);
+      resolve(value);
+    }, fail);
+  });
+}
