@@ -4,3 +4,4 @@ export type { OidcOptions, ProviderOptions, RouteOptions, Logger, Clock, ClientA
 export type { OidcUser } from './core/user.js';
 export type { OidcSessionData, AuthenticatedSession, LoginTransaction, SessionPort } from './core/session-data.js';
 export { safeReturnTo } from './core/return-to.js';
+export type { AuthInfo, BearerOptions, BearerGuardOptions, DpopOptions, IntrospectionOptions } from './core/bearer/index.js';

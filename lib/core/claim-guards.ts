@@ -11,7 +11,13 @@ type ClaimPath = string | readonly string[];
  */
 export interface ClaimGuard<Req = unknown> {
   reason: string;
-  allows(user: OidcUser, context: LoginContext, req: Req): boolean | Promise<boolean>;
+  /** For a request admitted with an access token: the scopes the token must carry, judged instead of `allows`. */
+  scopes?: readonly string[];
+  /**
+   * `user`: the session's user, or the token's claims for a request admitted with an access token (then
+   * `context` may be undefined: `requireBearer()` works without `oidc()`).
+   */
+  allows(user: OidcUser, context: LoginContext | undefined, req: Req): boolean | Promise<boolean>;
 }
 
 export function forbidden(reason: string): OidcError {
@@ -37,8 +43,9 @@ export function claimCheckGuard<Req, User extends OidcUser>(check: (user: User, 
 export function requireScopesGuard(scopes: string[]): ClaimGuard {
   return {
     reason: `missing scope ${scopes.join(' ')}`,
+    scopes,
     allows: (_user, context) => {
-      const granted = new Set(claimValues(context.current()?.scope ?? context.requestedScope));
+      const granted = new Set(claimValues(context?.current()?.scope ?? context?.requestedScope));
       return scopes.every((scope) => granted.has(scope));
     },
   };
@@ -49,7 +56,7 @@ export function requireRolesGuard(roles: string[]): ClaimGuard {
   return {
     reason: `requires one of the roles ${roles.join(', ')}`,
     allows: (user, context) => {
-      const held = new Set(claimValues(readClaim(user, context.engine.cfg.rolesClaim)));
+      const held = new Set(claimValues(readClaim(user, context?.engine.cfg.rolesClaim ?? 'roles')));
       return roles.some((role) => held.has(role));
     },
   };

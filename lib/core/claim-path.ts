@@ -7,6 +7,8 @@ export function readClaim(source: unknown, path: string | readonly string[]): un
   let current: unknown = source;
   for (const key of keys) {
     if (typeof current !== 'object' || current === null || !Object.hasOwn(current, key)) return undefined;
+    // An array's own "length" is not a claim; only its indexes are.
+    if (Array.isArray(current) && !/^\d+$/.test(key)) return undefined;
     current = (current as Record<string, unknown>)[key];
   }
   return current;

@@ -1,3 +1,4 @@
+import type { BearerGuardOptions } from './bearer/index.js';
 import type { OidcEngine } from './engine.js';
 import { OidcError } from './errors.js';
 import type { HttpRequest, HttpResult } from './http.js';
@@ -11,6 +12,8 @@ export interface RequireAuthOptions extends StepUpRequirement {
   acrValues?: string;
   /** Step-up: the login must be at most this many seconds old; otherwise log in again with `max_age`. */
   maxAge?: number;
+  /** Also accept an access token (`Authorization: Bearer|DPoP`), verified like `requireBearer()`; `true`: audience = clientId. */
+  bearer?: BearerGuardOptions | true;
 }
 
 /**

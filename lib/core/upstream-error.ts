@@ -89,7 +89,10 @@ export function toIdpError(err: unknown, phase: IdpPhase): OidcError {
     });
   }
   if (err instanceof WWWAuthenticateChallengeError) {
-    return new OidcError(PHASE_CODE[phase], `The IdP's ${label} refused the request (HTTP ${err.status})`, { cause: err });
+    const hint = phase === 'userinfo'
+      ? '; an access token issued for an API (authorizationParams resource/audience) is often not accepted there: set fetchUserinfo: false'
+      : '';
+    return new OidcError(PHASE_CODE[phase], `The IdP's ${label} refused the request (HTTP ${err.status})${hint}`, { cause: err });
   }
   const code = errorCode(err);
   if ((phase === 'token' || phase === 'refresh') && code && VALIDATION_CODES.has(code)) {

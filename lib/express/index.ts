@@ -9,6 +9,7 @@ import type { OidcOptions } from '../core/options.js';
 import { ROUTE_METHODS } from '../core/routes.js';
 import { readForm, toHttpRequest, writeResult } from './http-bridge.js';
 import { OidcRequestContext } from './request-context.js';
+import { bearerBranch } from './require-bearer.js';
 import { ensureAuthenticated, passesFast, privateNext } from './require-auth.js';
 import type { RequireAuthOptions } from './require-auth.js';
 import { destroyStoredSession, expressSessionPort } from './session-port.js';
@@ -29,6 +30,8 @@ export { MemorySessionIndex } from '../core/session-index.js';
 export { OidcRequestContext } from './request-context.js';
 export type { RequireAuthOptions } from './require-auth.js';
 export { claimEquals, claimIncludes, claimCheck, requireScopes, requireRoles } from './guards.js';
+export { requireBearer } from './require-bearer.js';
+export type { AuthInfo, BearerGuardOptions, BearerOptions, DpopOptions, IntrospectionOptions } from './require-bearer.js';
 export { resilientStore } from './resilient-store.js';
 export type { ResilientStoreOptions } from './resilient-store.js';
 
@@ -139,7 +142,9 @@ export function oidc(options: ExpressOidcOptions): OidcMiddleware {
   }) as OidcMiddleware;
 
   middleware.requireAuth = (guardOptions: RequireAuthOptions = {}): RequestHandler => {
+    const bearer = bearerBranch(engine, guardOptions.bearer);
     return (req, res, next) => {
+      if (bearer?.(req, res, next)) return;
       if (!req.oidc) {
         return next(new OidcError('ERR_OIDC_NOT_MOUNTED', 'requireAuth() needs the oidc() middleware mounted first: app.use(auth)'));
       }

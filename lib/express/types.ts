@@ -1,4 +1,5 @@
 import type {} from 'express-session';
+import type { AuthInfo } from '../core/bearer/index.js';
 import type { OidcSessionData } from '../core/session-data.js';
 import type { OidcUser } from '../core/user.js';
 import type { OidcRequestContext } from './request-context.js';
@@ -20,6 +21,8 @@ declare global {
       user?: User | undefined;
       /** Set by the `oidc()` middleware. */
       oidc?: OidcRequestContext<User>;
+      /** The verified access token, set by `requireBearer()` and by `requireAuth({ bearer })` for token requests. */
+      auth?: AuthInfo | undefined;
     }
   }
 }

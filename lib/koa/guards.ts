@@ -1,18 +1,30 @@
 import type { Context, Middleware } from 'koa';
 import { claimCheckGuard, claimEqualsGuard, claimIncludesGuard, forbidden, requireRolesGuard, requireScopesGuard } from '../core/claim-guards.js';
 import type { ClaimGuard } from '../core/claim-guards.js';
+import { checkScopes, claimsDenied, isAuthInfo } from '../core/bearer/index.js';
 import type { OidcUser } from '../core/user.js';
 import { contextOf, ensureAuthenticated, markPrivate } from './require-auth.js';
+import { OidcState } from './state.js';
 import type { OidcKoaState } from './state.js';
 
 type ClaimPath = string | readonly string[];
 
 /**
  * A guard that implies requireAuth(): logged out → login for browsers / 401 for APIs; logged in but the
- * check fails → 403 ERR_OIDC_FORBIDDEN thrown, never a login loop.
+ * check fails → 403 ERR_OIDC_FORBIDDEN thrown, never a login loop. A request admitted with an access token
+ * (`requireBearer()`, `requireAuth({ bearer })`) is judged on the token: its scopes or its claims, with a
+ * Bearer challenge on failure.
  */
 function guard(check: ClaimGuard<Context>): Middleware<OidcKoaState> {
   return async (ctx, next) => {
+    const auth: unknown = (ctx.state as { auth?: unknown }).auth;
+    if (isAuthInfo(auth)) {
+      const oidcState: unknown = ctx.state.oidc;
+      if (check.scopes) checkScopes(auth, check.scopes);
+      else if (!(await check.allows(auth.claims as OidcUser, oidcState instanceof OidcState ? oidcState : undefined, ctx))) throw claimsDenied(auth, check.reason);
+      await next();
+      return;
+    }
     const context = contextOf(ctx);
     if (!(await ensureAuthenticated(context.engine, ctx, {}))) return;
     if (!(await check.allows(ctx.state.user as OidcUser, context, ctx))) throw forbidden(check.reason);

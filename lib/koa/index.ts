@@ -8,6 +8,7 @@ import type { OidcOptions } from '../core/options.js';
 import { ROUTE_METHODS } from '../core/routes.js';
 import { warnAboutCookie } from './cookie-check.js';
 import { readForm, toHttpRequest, writeResult } from './http-bridge.js';
+import { koaBearerBranch } from './require-bearer.js';
 import { contextOf, ensureAuthenticated, markPrivate } from './require-auth.js';
 import { destroyStoredSession, KoaSessionPort } from './session-port.js';
 import { OidcState } from './state.js';
@@ -31,6 +32,8 @@ export { OidcState } from './state.js';
 export type { OidcKoaState } from './state.js';
 export type { KoaSessionStore } from './session-port.js';
 export { claimEquals, claimIncludes, claimCheck, requireScopes, requireRoles } from './guards.js';
+export { requireBearer, checkScopes } from './require-bearer.js';
+export type { AuthInfo, BearerGuardOptions, BearerKoaState, BearerOptions, DpopOptions, IntrospectionOptions } from './require-bearer.js';
 export { resilientStore } from './resilient-store.js';
 export type { ResilientStoreOptions } from './resilient-store.js';
 
@@ -115,7 +118,10 @@ export function oidc(options: KoaOidcOptions): OidcMiddleware {
   }) as OidcMiddleware;
 
   middleware.requireAuth = (guardOptions: RequireAuthOptions = {}): Middleware<OidcKoaState> => {
+    const bearer = koaBearerBranch(engine, guardOptions.bearer);
     return async (ctx, next) => {
+      // A request that carries an access token is judged on it alone (a bad token never falls back to the session).
+      if (bearer && (await bearer(ctx, next))) return;
       contextOf(ctx);
       if (!(await ensureAuthenticated(engine, ctx, guardOptions))) return;
       markPrivate(ctx);

@@ -1,5 +1,6 @@
 import type { RequestListener } from 'node:http';
 import type { LoginOptions } from '../../lib/core/app-login.js';
+import type { AuthInfo } from '../../lib/core/bearer/index.js';
 import type { RequireAuthOptions } from '../../lib/core/guard.js';
 import type { LoginContext } from '../../lib/core/login-context.js';
 import type { OidcOptions, OidcUser } from '../../lib/express/index.js';
@@ -17,8 +18,12 @@ export interface RouteView {
   query: Record<string, unknown>;
   /** The app's own session object (express-session's `req.session`, koa-session's `ctx.session`). */
   session: Record<string, unknown>;
+  /** The verified access token (`req.auth` / `ctx.state.auth`) when a bearer guard admitted the request. */
+  auth: AuthInfo | undefined;
   /** `res.oidc.login()` (Express) / `ctx.state.oidc.login()` (Koa): the route answers with the redirect. */
   login(options?: LoginOptions): Promise<void>;
+  /** Answer with this status instead of 200. */
+  status(code: number): void;
 }
 
 /** The same guards under the same names from each adapter; what they return is the adapter's middleware. */
@@ -35,18 +40,20 @@ export interface GuardKit {
 export interface TestRoute {
   method: 'get' | 'post';
   path: string;
-  /** `requireAuth(options)` when an object, or any guard built from the adapter's kit. */
+  /** `requireAuth(options)` when an object, or guards (one or a list) built from the adapter's kit. */
   guard?: RequireAuthOptions | ((kit: GuardKit) => unknown);
   handler(view: RouteView): unknown;
 }
 
 export interface RpApp {
   adapter: Adapter;
+  /** The `oidc()` middleware (`requireAuth()` returns the adapter's own middleware). */
+  auth: { requireAuth(options?: RequireAuthOptions): unknown };
   /** The app's request listener (hand it to supertest or http.createServer). */
   app: RequestListener;
   /** Every session record in the store, parsed. */
   sessions(): Promise<Record<string, Record<string, unknown>>>;
-  /** Errors that reached the app's error handler. */
+  /** Errors that reached the app's error handler (which answers `{ error: code }` and sends `err.headers`). */
   errors: Array<{ code?: string; status?: number; message: string }>;
 }
 

@@ -5,7 +5,7 @@ import type { ErrorRequestHandler, Express, RequestHandler } from 'express';
 import { claimCheck, claimEquals, claimIncludes, oidc, requireRoles, requireScopes } from '../../lib/express/index.js';
 import type { ExpressOidcOptions, OidcMiddleware } from '../../lib/express/index.js';
 import { RP_BASE_URL } from './rp-common.js';
-import type { GuardKit, RpApp, RpOptions, TestRoute } from './rp-common.js';
+import type { GuardKit, RouteView, RpApp, RpOptions, TestRoute } from './rp-common.js';
 
 export type ExpressMajor = 4 | 5;
 export const EXPRESS_MAJORS: ExpressMajor[] = [5, 4];
@@ -31,23 +31,26 @@ function mountRoutes(app: Express, auth: OidcMiddleware, routes: TestRoute[]): v
   for (const route of routes) {
     const handler: RequestHandler = (req, res, next) => {
       let answered = false;
-      const view = {
+      const view: RouteView = {
         user: req.user,
         oidc: req.oidc,
+        auth: req.auth,
         query: req.query as Record<string, unknown>,
         session: req.session as unknown as Record<string, unknown>,
         login: async (options = {}) => {
           answered = true;
           await res.oidc?.login(options);
         },
+        status: (code) => {
+          res.status(code);
+        },
       };
       Promise.resolve()
         .then(() => route.handler(view))
         .then((body) => (answered ? undefined : res.json(body)), next);
     };
-    const guard = route.guard === undefined ? undefined : typeof route.guard === 'function' ? route.guard(guardKit(auth)) : auth.requireAuth(route.guard);
-    if (guard) app[route.method](route.path, guard as RequestHandler, handler);
-    else app[route.method](route.path, handler);
+    const guard = route.guard === undefined ? [] : typeof route.guard === 'function' ? route.guard(guardKit(auth)) : auth.requireAuth(route.guard);
+    app[route.method](route.path, ...([] as unknown[]).concat(guard).map((g) => g as RequestHandler), handler);
   }
 }
 
@@ -83,6 +86,7 @@ export function createRpApp(
   const errors: RpApp['errors'] = [];
   const onError: ErrorRequestHandler = (err, _req, res, _next) => {
     errors.push({ code: err.code, status: err.status, message: err.message });
+    if (err.headers) res.set(err.headers);
     res.status(err.status ?? 500).json({ error: err.code ?? 'internal', message: err.expose ? err.message : 'error' });
   };
   app.use(onError);

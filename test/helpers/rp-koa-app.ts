@@ -3,7 +3,7 @@ import Koa from 'koa';
 import session from 'koa-session';
 import type { CreateSessionOptions } from 'koa-session';
 import { claimCheck, claimEquals, claimIncludes, oidc, requireRoles, requireScopes } from '../../lib/koa/index.js';
-import type { KoaOidcOptions, KoaSessionStore, OidcKoaState, OidcMiddleware } from '../../lib/koa/index.js';
+import type { BearerKoaState, KoaOidcOptions, KoaSessionStore, OidcKoaState, OidcMiddleware } from '../../lib/koa/index.js';
 import { MemoryKoaStore } from './koa-memory-store.js';
 import { RP_BASE_URL } from './rp-common.js';
 import type { GuardKit, RpApp, RpOptions, TestRoute } from './rp-common.js';
@@ -46,8 +46,9 @@ export function createKoaRpApp(options: RpOptions, routes: TestRoute[] = [], set
     try {
       await next();
     } catch (caught) {
-      const err = caught as { code?: string; status?: number; expose?: boolean; message: string };
+      const err = caught as { code?: string; status?: number; expose?: boolean; message: string; headers?: Record<string, string> };
       errors.push({ code: err.code, status: err.status, message: err.message });
+      if (err.headers) ctx.set(err.headers);
       ctx.status = err.status ?? 500;
       ctx.body = { error: err.code ?? 'internal', message: err.expose ? err.message : 'error' };
     }
@@ -57,7 +58,7 @@ export function createKoaRpApp(options: RpOptions, routes: TestRoute[] = [], set
   const auth = oidc({ clientId: 'rp', clientSecret: 'rp-secret', baseUrl: RP_BASE_URL, ...options } as KoaOidcOptions);
   app.use(auth);
 
-  const router = new Router<OidcKoaState>();
+  const router = new Router<OidcKoaState & BearerKoaState>();
   router.get('/', (ctx) => {
     ctx.body = { user: ctx.state.user ?? null };
   });
@@ -71,21 +72,28 @@ export function createKoaRpApp(options: RpOptions, routes: TestRoute[] = [], set
     ctx.body = { ok: true };
   });
   for (const route of routes) {
-    const guard = route.guard === undefined ? undefined : typeof route.guard === 'function' ? route.guard(guardKit(auth)) : auth.requireAuth(route.guard);
-    const guards = guard ? [guard as Koa.Middleware<OidcKoaState>] : [];
+    const guard = route.guard === undefined ? [] : typeof route.guard === 'function' ? route.guard(guardKit(auth)) : auth.requireAuth(route.guard);
+    const guards = ([] as unknown[]).concat(guard).map((g) => g as Koa.Middleware<OidcKoaState & BearerKoaState>);
     router[route.method](route.path, ...guards, async (ctx) => {
       let answered = false;
+      let status = 200;
       const body = await route.handler({
         user: ctx.state.user,
         oidc: ctx.state.oidc,
+        auth: ctx.state.auth,
         query: ctx.query,
         session: ctx.session as Record<string, unknown>,
         login: async (options = {}) => {
           answered = true;
           await ctx.state.oidc?.login(options);
         },
+        status: (code) => {
+          status = code;
+        },
       });
-      if (!answered) ctx.body = body;
+      if (answered) return;
+      ctx.status = status;
+      ctx.body = body;
     });
   }
   app.use(router.routes());

@@ -1,0 +1,134 @@
+import { createHash } from 'node:crypto';
+import * as client from 'openid-client';
+import { isLoopbackHost } from '../config.js';
+import { OidcError } from '../errors.js';
+import { isTimeout } from '../upstream-error.js';
+import { invalidToken } from './challenge.js';
+import type { TokenScheme } from './challenge.js';
+import type { ResolvedBearer, ResolvedIntrospection } from './options.js';
+
+/** Positive answers kept per verifier; the oldest goes first beyond this. */
+const CACHE_MAX_ENTRIES = 1000;
+
+interface CacheEntry {
+  claims: Readonly<Record<string, unknown>>;
+  /** Epoch milliseconds. */
+  until: number;
+}
+
+/** How to reach the IdP, settled by discovery. */
+export interface IntrospectionTransport {
+  server: client.ServerMetadata;
+  allowInsecure: boolean;
+  timeoutSec: number;
+  customFetch: typeof fetch | undefined;
+}
+
+/** An openid-client Configuration for the resource server's own credentials (not the login client's). */
+export function introspectionConfig(settings: ResolvedIntrospection, transport: IntrospectionTransport): client.Configuration {
+  const endpoint = transport.server.introspection_endpoint;
+  if (!endpoint) throw new OidcError('ERR_OIDC_DISCOVERY_FAILED', 'The IdP metadata has no introspection_endpoint');
+  const url = new URL(endpoint);
+  if (url.protocol !== 'https:' && !(url.protocol === 'http:' && (transport.allowInsecure || isLoopbackHost(url.hostname)))) {
+    throw new OidcError('ERR_OIDC_DISCOVERY_FAILED', 'The IdP introspection_endpoint must use https');
+  }
+  const auth = settings.clientAuthMethod === 'client_secret_post'
+    ? client.ClientSecretPost(settings.clientSecret)
+    : client.ClientSecretBasic(settings.clientSecret);
+  const config = new client.Configuration(transport.server, settings.clientId, undefined, auth);
+  config.timeout = transport.timeoutSec;
+  if (url.protocol === 'http:') client.allowInsecureRequests(config);
+  if (transport.customFetch) config[client.customFetch] = transport.customFetch as unknown as client.CustomFetch;
+  return config;
+}
+
+function audiences(value: unknown): string[] {
+  if (typeof value === 'string') return [value];
+  return Array.isArray(value) ? value.filter((v): v is string => typeof v === 'string') : [];
+}
+
+function upstream(err: unknown): OidcError {
+  if (isTimeout(err)) return new OidcError('ERR_OIDC_IDP_TIMEOUT', "The IdP's introspection endpoint did not answer in time", { cause: err });
+  const detail = err instanceof client.ResponseBodyError ? ` (${err.error}, HTTP ${err.status})` : '';
+  return new OidcError('ERR_OIDC_INTROSPECTION_FAILED', `The IdP's introspection endpoint failed${detail}`, { cause: err });
+}
+
+/**
+ * RFC 7662 token introspection with a short positive cache (bounded in size and by the token's `exp`),
+ * and one request in flight per token however many requests carry it.
+ */
+export class Introspector {
+  private readonly cache = new Map<string, CacheEntry>();
+  private readonly pending = new Map<string, Promise<Readonly<Record<string, unknown>>>>();
+  private readonly settings: ResolvedBearer;
+  private readonly introspection: ResolvedIntrospection;
+
+  constructor(settings: ResolvedBearer, introspection: ResolvedIntrospection) {
+    this.settings = settings;
+    this.introspection = introspection;
+  }
+
+  async claims(config: client.Configuration, issuer: string, token: string, scheme: TokenScheme, nowMs: number): Promise<Readonly<Record<string, unknown>>> {
+    const key = createHash('sha256').update(token).digest('base64url');
+    const hit = this.cache.get(key);
+    if (hit && hit.until > nowMs) return hit.claims;
+    if (hit) this.cache.delete(key);
+    let flight = this.pending.get(key);
+    if (!flight) {
+      flight = this.fetch(config, token).finally(() => this.pending.delete(key));
+      this.pending.set(key, flight);
+    }
+    const response = await flight;
+    const claims = this.validate(response, issuer, scheme, nowMs);
+    this.remember(key, claims, nowMs);
+    return claims;
+  }
+
+  private async fetch(config: client.Configuration, token: string): Promise<Readonly<Record<string, unknown>>> {
+    try {
+      return Object.freeze({ ...(await client.tokenIntrospection(config, token, { token_type_hint: 'access_token' })) });
+    } catch (err) {
+      throw upstream(err);
+    }
+  }
+
+  /** RFC 7662 §2.2 plus what a JWT would have had to pass: active, exp / nbf, aud, iss, token type. */
+  private validate(claims: Readonly<Record<string, unknown>>, issuer: string, scheme: TokenScheme, nowMs: number): Readonly<Record<string, unknown>> {
+    const s = this.settings;
+    const fail = (description: string): OidcError => invalidToken(s, scheme, description);
+    if (claims.active !== true) throw fail('The access token is not active (expired, revoked or unknown)');
+    const nowSec = nowMs / 1000;
+    if (typeof claims.exp === 'number' && claims.exp <= nowSec - s.clockToleranceSec) throw fail('The access token has expired');
+    if (typeof claims.nbf === 'number' && claims.nbf > nowSec + s.clockToleranceSec) throw fail('The access token is not valid yet');
+    if (s.strict && typeof claims.exp !== 'number') throw fail('The access token has no exp claim');
+    // Without an audience the token could be meant for any API of this IdP (or be a refresh token).
+    if (!audiences(claims.aud).some((aud) => s.audience.includes(aud))) throw fail('The access token is meant for another audience');
+    if (claims.iss !== undefined && claims.iss !== issuer) throw fail('The access token was issued by another issuer');
+    const type = typeof claims.token_type === 'string' ? claims.token_type.toLowerCase() : undefined;
+    if (type !== undefined ? type !== 'bearer' && type !== 'dpop' : s.strict) throw fail('The token is not an access token');
+    return claims;
+  }
+
+  private remember(key: string, claims: Readonly<Record<string, unknown>>, nowMs: number): void {
+    const ttlMs = this.introspection.cacheTtlSec * 1000;
+    if (ttlMs === 0) return;
+    const until = Math.min(nowMs + ttlMs, typeof claims.exp === 'number' ? claims.exp * 1000 : Infinity);
+    if (until <= nowMs) return;
+    this.cache.delete(key);
+    if (this.cache.size >= CACHE_MAX_ENTRIES) {
+      for (const [old, entry] of this.cache) {
+        if (entry.until <= nowMs) this.cache.delete(old);
+      }
+      if (this.cache.size >= CACHE_MAX_ENTRIES) {
+        const oldest = this.cache.keys().next().value;
+        if (oldest !== undefined) this.cache.delete(oldest);
+      }
+    }
+    this.cache.set(key, { claims, until });
+  }
+
+  /** Entries currently cached (for tests and metrics). */
+  get size(): number {
+    return this.cache.size;
+  }
+}

@@ -1,0 +1,82 @@
+import type { NextFunction, Request, RequestHandler, Response } from 'express';
+import {
+  carriesAccessToken, checkScopes, claimsDenied, createBearerVerifier, engineBearerVerifier, isAuthInfo,
+} from '../core/bearer/index.js';
+import type { AuthInfo, BearerGuardOptions, BearerOptions, BearerRequest, BearerVerifier } from '../core/bearer/index.js';
+import type { OidcEngine } from '../core/engine.js';
+import './types.js';
+
+export type { AuthInfo, BearerGuardOptions, BearerOptions, DpopOptions, IntrospectionOptions } from '../core/bearer/index.js';
+
+/** The request as the verifier sees it. The URL (DPoP `htu`) honours Express's `trust proxy` for the scheme. */
+function toBearerRequest(req: Request): BearerRequest {
+  return {
+    method: req.method,
+    header: (name) => {
+      const value = req.headers[name];
+      return Array.isArray(value) ? value.join(', ') : value;
+    },
+    url: () => `${req.protocol}://${req.get('host') ?? ''}${req.originalUrl ?? req.url}`,
+  };
+}
+
+function verify(verifier: BearerVerifier, req: Request, next: NextFunction, then: () => void = next): void {
+  verifier.authenticate(toBearerRequest(req)).then((auth) => {
+    req.auth = auth;
+    then();
+  }, next);
+}
+
+/**
+ * Resource-server guard: the request must carry a valid access token (`Authorization: Bearer …`, or
+ * `DPoP …` with its proof when `dpop` is set). Sets `req.auth`. Failures go to `next(err)` as an
+ * OidcError whose `headers` hold the RFC 6750 WWW-Authenticate challenge (401 / 403, never a redirect).
+ */
+export function requireBearer(options: BearerOptions): RequestHandler {
+  const verifier = createBearerVerifier(options);
+  return (req, _res, next) => verify(verifier, req, next);
+}
+
+/**
+ * The bearer half of `requireAuth({ bearer })`: undefined without the option; otherwise a function that
+ * takes over (and answers true) when the request carries `Authorization: Bearer|DPoP`, so a bad token
+ * is refused outright and never falls back to the session.
+ */
+export function bearerBranch(
+  engine: OidcEngine,
+  option: BearerGuardOptions | true | undefined,
+): ((req: Request, res: Response, next: NextFunction) => boolean) | undefined {
+  if (option === undefined) return undefined;
+  const verifier = engineBearerVerifier(engine, option);
+  return (req, res, next) => {
+    if (!carriesAccessToken(req.headers.authorization)) return false;
+    verify(verifier, req, next, () => {
+      if (!res.headersSent) res.setHeader('Cache-Control', 'no-store');
+      next();
+    });
+    return true;
+  };
+}
+
+/**
+ * For the claim / role / scope guards: when `requireBearer()` or `requireAuth({ bearer })` admitted this
+ * request with a token, judge the token (its claims, or its scopes) instead of the session: 403 with a
+ * Bearer challenge on failure. Answers false, doing nothing, when the request has no token of ours.
+ */
+export function bearerGuard(
+  req: Request,
+  next: NextFunction,
+  reason: string,
+  predicate: (claims: Express.User, req: Request) => boolean | Promise<boolean>,
+  scopes?: readonly string[],
+): boolean {
+  const auth = req.auth;
+  if (!isAuthInfo(auth)) return false;
+  Promise.resolve()
+    .then(async () => {
+      if (scopes) return checkScopes(auth, scopes);
+      if (!(await predicate(auth.claims as Express.User, req))) throw claimsDenied(auth, reason);
+    })
+    .then(() => next(), next);
+  return true;
+}
