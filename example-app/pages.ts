@@ -73,8 +73,8 @@ export function errorPages(settings: PageSettings): { notFound: RequestHandler; 
       if (status >= 500) settings.logger.error('request failed', { code, message: err.message, path: req.path });
       if (req.path.startsWith('/api/')) return res.status(status).json({ error: code });
       if (code === 'ERR_OIDC_FORBIDDEN') {
-        return res.status(403).send(page(req, 'Forbidden', html`<p id="forbidden">Sorry ${String(req.user?.name ?? req.user?.sub)}, this page needs the <code>admin</code> role.</p>
-          <p class="muted">You are logged in, so this is a 403, not a login prompt.</p>`));
+        return res.status(403).send(page(req, 'Forbidden', html`<p id="forbidden">Sorry ${String(req.user?.name ?? req.user?.sub)}, you may not open this page.</p>
+          <p class="muted" id="forbidden-reason">${err.message}. You are logged in, so this is a 403, not a login prompt.</p>`));
       }
       const hint = code === 'ERR_OIDC_MISSING_TRANSACTION'
         ? 'This login was already completed, has expired, or was started in another browser. Just log in again.'

@@ -76,7 +76,8 @@ describe('example app in Chromium', () => {
     const admin = page.waitForResponse(at('/admin'));
     await signIn(page, 'bob');
     expect((await admin).status()).toBe(403);
-    expect(await page.textContent('#forbidden')).toContain('Sorry Bob User, this page needs the admin role.');
+    expect(await page.textContent('#forbidden')).toBe('Sorry Bob User, you may not open this page.');
+    expect(await page.textContent('#forbidden-reason')).toContain('requires one of the roles admin');
     // logged in all the same: no login loop
     await page.goto(at('/profile'));
     expect(page.url()).toBe(at('/profile'));

@@ -1,6 +1,6 @@
 import request from 'supertest';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { loginAs } from 'oidc-session/testing';
+import { createTestIdp, loginAs } from 'oidc-session/testing';
 import { startExampleApp } from '../../example-app/app.js';
 import type { ExampleApp } from '../../example-app/app.js';
 
@@ -56,7 +56,8 @@ describe('example app', () => {
     const agent = request.agent(app.url);
     await loginAs(agent, idp, 'bob');
     const res = await agent.get('/admin').set('Accept', 'text/html').expect(403);
-    expect(res.text).toContain('Sorry Bob User, this page needs the <code>admin</code> role.');
+    expect(res.text).toContain('Sorry Bob User, you may not open this page.');
+    expect(res.text).toContain('Access denied: requires one of the roles admin.');
   });
 
   it('refreshes the tokens on request', async () => {
@@ -97,5 +98,33 @@ describe('example app', () => {
     expect(res.body.error).toBe('ERR_OIDC_UNAUTHENTICATED');
     await request(app.url).get('/api/nothing').expect(404);
     await request(app.url).get('/nowhere').expect(404, /There is no page at <code>\/nowhere<\/code>/);
+  });
+});
+
+describe('example app against another IdP (what OIDC_ISSUER & co. select)', () => {
+  it('uses the given issuer, client and roles claim, and says so', async () => {
+    const baseUrl = 'http://127.0.0.1:3999';
+    const idp = await createTestIdp({
+      clients: [{ client_id: 'real-app', client_secret: 'real-secret', redirect_uris: [`${baseUrl}/callback`] }],
+      users: [{ username: 'carol', password: 'pw', claims: { name: 'Carol', roles: { app: ['admin'] } } }],
+    });
+    const app = await startExampleApp({
+      port: 0,
+      baseUrl,
+      idp: { issuer: idp.issuer, clientId: 'real-app', clientSecret: 'real-secret', rolesClaim: 'roles.app', scope: 'openid profile' },
+    });
+    try {
+      expect(app.devIdp).toBeUndefined();
+      expect(app.summary).toContain(`  IdP:      ${idp.issuer} (client real-app)`);
+      expect(app.summary[0]).toBe(`oidc-session example app: ${baseUrl} (listening on ${app.url})`);
+      const agent = request.agent(app.url);
+      await loginAs(agent, idp, 'carol');
+      // no dev users to advertise, and the roles come from the nested `roles.app`
+      expect((await agent.get('/').expect(200)).text).not.toContain('Dev IdP users');
+      await agent.get('/admin').expect(200);
+    } finally {
+      await app.close();
+      await idp.close();
+    }
   });
 });
