@@ -11,7 +11,7 @@ import express from 'express';
 import session from 'express-session';
 import type { Store } from 'express-session';
 import { oidc } from 'oidc-session/express';
-import type { Logger, OidcOptions, RefreshLock, SessionIndex } from 'oidc-session/express';
+import type { Logger, OidcMiddleware, OidcOptions, RefreshLock, SessionIndex } from 'oidc-session/express';
 import { createTestIdp } from 'oidc-session/testing';
 import type { TestIdp, TestIdpOptions } from 'oidc-session/testing';
 import { apiPage, apiRoutes } from './api.js';
@@ -99,6 +99,23 @@ async function startDevIdp(baseUrl: string, options: Partial<TestIdpOptions> = {
   return { idp: { issuer: idp.issuer, clientId: 'example-app', clientSecret }, dev: { idp, users } };
 }
 
+function oidcOptions(idp: RealIdp, shared: SharedState, baseUrl: string, logger: Logger): OidcOptions {
+  const options: OidcOptions = {
+    issuer: idp.issuer,
+    clientId: idp.clientId,
+    baseUrl,
+    // The dev IdP calls POST /backchannel-logout when the session ends there (register it at yours too).
+    backchannelLogout: true,
+    logger,
+  };
+  if (idp.clientSecret) options.clientSecret = idp.clientSecret;
+  if (idp.scope) options.scope = idp.scope;
+  if (idp.rolesClaim) options.rolesClaim = idp.rolesClaim;
+  if (shared.sessionIndex) options.sessionIndex = shared.sessionIndex;
+  if (shared.lock) options.lock = shared.lock;
+  return options;
+}
+
 export async function startExampleApp(options: ExampleAppOptions = {}): Promise<ExampleApp> {
   const logger = options.logger ?? SILENT;
   const server = createServer();
@@ -107,17 +124,21 @@ export async function startExampleApp(options: ExampleAppOptions = {}): Promise<
   const baseUrl = (options.baseUrl ?? url).replace(/\/$/, '');
   let idp: RealIdp;
   let dev: DevIdp | undefined;
-  let shared: SharedState;
+  let shared: SharedState | undefined;
+  let auth: OidcMiddleware;
   try {
     ({ idp, dev } = options.idp ? { idp: options.idp } : await startDevIdp(baseUrl, options.devIdp));
     shared = options.redisUrl
       ? await (await import('./redis.js')).redisState(options.redisUrl, logger)
       : { description: 'in memory (set REDIS_URL to use Redis)', close: async () => {} };
+    auth = oidc(oidcOptions(idp, shared, baseUrl, logger));   // throws on a bad option, naming it
   } catch (err) {
     server.close();
     await dev?.idp.close();
+    await shared?.close();
     throw err;
   }
+  const state = shared;
   const secure = new URL(baseUrl).protocol === 'https:';
 
   const app = express();
@@ -140,24 +161,10 @@ export async function startExampleApp(options: ExampleAppOptions = {}): Promise<
     secret: options.sessionSecret ?? randomBytes(32).toString('hex'),
     resave: false,
     saveUninitialized: false,
-    ...(shared.store ? { store: shared.store } : {}),
+    ...(state.store ? { store: state.store } : {}),
     cookie: { httpOnly: true, sameSite: 'lax', secure },
   }));
 
-  const oidcOptions: OidcOptions = {
-    issuer: idp.issuer,
-    clientId: idp.clientId,
-    baseUrl,
-    // The dev IdP calls POST /backchannel-logout when the session ends there (register it at yours too).
-    backchannelLogout: true,
-    logger,
-  };
-  if (idp.clientSecret) oidcOptions.clientSecret = idp.clientSecret;
-  if (idp.scope) oidcOptions.scope = idp.scope;
-  if (idp.rolesClaim) oidcOptions.rolesClaim = idp.rolesClaim;
-  if (shared.sessionIndex) oidcOptions.sessionIndex = shared.sessionIndex;
-  if (shared.lock) oidcOptions.lock = shared.lock;
-  const auth = oidc(oidcOptions);
   app.use(auth);
 
   const settings = { devUsers: dev?.users, logger };
@@ -176,7 +183,7 @@ export async function startExampleApp(options: ExampleAppOptions = {}): Promise<
   const summary = [
     `oidc-session example app: ${baseUrl}${baseUrl === url ? '' : ` (listening on ${url})`}`,
     dev ? `  IdP:      embedded dev IdP at ${dev.idp.issuer}; log in as ${dev.users}` : `  IdP:      ${idp.issuer} (client ${idp.clientId})`,
-    `  Sessions: ${shared.description}`,
+    `  Sessions: ${state.description}`,
     options.sessionSecret ? '' : '  Secret:   random for this run (set SESSION_SECRET to keep sessions across restarts)',
   ].filter(Boolean);
 
@@ -189,7 +196,7 @@ export async function startExampleApp(options: ExampleAppOptions = {}): Promise<
       server.closeAllConnections();
       await new Promise<void>((resolve) => server.close(() => resolve()));
       await dev?.idp.close();
-      await shared.close();
+      await state.close();
     },
   };
 }

@@ -127,4 +127,9 @@ describe('example app against another IdP (what OIDC_ISSUER & co. select)', () =
       await idp.close();
     }
   });
+
+  it('fails at startup on a bad option, naming it', async () => {
+    await expect(startExampleApp({ port: 0, idp: { issuer: 'http://idp.example.com', clientId: 'x' } }))
+      .rejects.toThrow(/issuer/);
+  });
 });
