@@ -53,12 +53,23 @@ export interface LoginOptions {
   provider?: string;
 }
 
+export interface LogoutOptions {
+  /** Also end the session at the IdP (RP-initiated logout) for this logout. Default: the `idpLogout` option. */
+  idpLogout?: boolean;
+  /** Local path to land on when the IdP is not involved. Default `baseUrl`. */
+  returnTo?: string;
+}
+
 declare global {
   // eslint-disable-next-line @typescript-eslint/no-namespace
   namespace Express {
     interface Response {
       /** Set by the `oidc()` middleware. */
-      oidc?: { login(options?: LoginOptions): Promise<void> };
+      oidc?: {
+        login(options?: LoginOptions): Promise<void>;
+        /** What the logout route does, from your own route: e.g. one button for local and one for IdP logout. */
+        logout(options?: LogoutOptions): Promise<void>;
+      };
     }
   }
 }
@@ -94,6 +105,11 @@ function attachContext(engine: OidcEngine, req: Request, res: Response): void {
         ...(options.provider !== undefined ? { provider: options.provider } : {}),
       });
       writeResult(res, result);
+    },
+    logout: async (options = {}) => {
+      const session = expressSessionPort(req, engine.cfg.sessionKey);
+      const user = req.oidc?.user as Record<string, unknown> | undefined;
+      writeResult(res, await engine.logout(toHttpRequest(req), session, req, user, options));
     },
   };
 }
