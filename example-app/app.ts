@@ -172,7 +172,11 @@ export async function startExampleApp(options: ExampleAppOptions = {}): Promise<
   app.get('/profile', auth.requireAuth(), profile);
   tokenRoutes(app, auth.requireAuth());
   adminRoutes(app);
-  apiRoutes(app, auth.requireAuth());
+  // The API accepts the session (browser) or the access token (any other client). The dev IdP issues
+  // opaque access tokens, which are checked at its introspection endpoint with the app's credentials.
+  apiRoutes(app, idp.clientSecret
+    ? auth.requireAuth({ bearer: { audience: idp.clientId, introspection: { clientId: idp.clientId, clientSecret: idp.clientSecret } } })
+    : auth.requireAuth());
   apiPage(app, auth.requireAuth(), () => url);
   logoutRoutes(app);
   const { notFound, onError } = errorPages(settings);
