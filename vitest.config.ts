@@ -1,8 +1,18 @@
+import { fileURLToPath } from 'node:url';
 import { defineConfig } from 'vitest/config';
 
+/** `oidc-session/<entry>` means the source in this repository (see tsconfig.json "paths"). */
+export const sourceAlias = [
+  { find: /^oidc-session$/, replacement: fileURLToPath(new URL('./lib/index.ts', import.meta.url)) },
+  { find: /^oidc-session\/(.+)$/, replacement: fileURLToPath(new URL('./lib/', import.meta.url)) + '$1/index.ts' },
+];
+
 export default defineConfig({
+  resolve: { alias: sourceAlias },
   test: {
     include: ['test/**/*.test.ts'],
+    // real-browser tests: `npm run test:browser` (vitest.browser.config.ts)
+    exclude: ['test/browser/**', '**/node_modules/**'],
     testTimeout: 20_000,
     hookTimeout: 20_000,
     pool: 'forks',

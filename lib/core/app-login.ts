@@ -11,6 +11,14 @@ export interface LoginOptions {
   provider?: string;
 }
 
+/** A logout an app starts from its own route (`res.oidc.logout()`, `ctx.state.oidc.logout()`). */
+export interface LogoutOptions {
+  /** Also end the session at the IdP (RP-initiated logout) for this logout. Default: the `idpLogout` option. */
+  idpLogout?: boolean;
+  /** Local path to land on when the IdP is not involved. Default `baseUrl`. */
+  returnTo?: string;
+}
+
 /** The engine's overrides for an app-started login; `caller` names the API in the error message. */
 export function appLoginOverrides(options: LoginOptions, caller: string): LoginOverrides {
   for (const key of Object.keys(options.authorizationParams ?? {})) {

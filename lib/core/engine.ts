@@ -35,6 +35,13 @@ export interface LoginOverrides {
   silent?: boolean;
 }
 
+export interface LogoutOverrides {
+  /** Also end the session at the IdP, whatever the `idpLogout` option says. */
+  idpLogout?: boolean;
+  /** Local path to land on when the IdP is not involved (same rules as `?returnTo=`). */
+  returnTo?: string;
+}
+
 /** IdP errors that only mean "not logged in at the IdP" when a silent login was tried. */
 const SILENT_LOGIN_ERRORS = new Set(['login_required', 'consent_required', 'interaction_required', 'account_selection_required']);
 
@@ -202,7 +209,13 @@ export class OidcEngine {
     return Object.fromEntries(keep.filter((key) => key in data).map((key) => [key, data[key]]));
   }
 
-  async logout(req: HttpRequest, session: SessionPort, appReq?: unknown, user?: Record<string, unknown>): Promise<HttpResult> {
+  async logout(
+    req: HttpRequest,
+    session: SessionPort,
+    appReq?: unknown,
+    user?: Record<string, unknown>,
+    overrides: LogoutOverrides = {},
+  ): Promise<HttpResult> {
     if (isCrossSite(req, this.cfg.origin)) {
       throw new OidcError('ERR_OIDC_CROSS_SITE_REQUEST', 'Logout must be started from this site');
     }
@@ -210,17 +223,19 @@ export class OidcEngine {
     const sessionId = session.id();
     await session.destroy();
     const status = req.method === 'POST' ? 303 : 302;
-    const localTarget = safeReturnTo(new URLSearchParams(rawQuery(req.url)).get('returnTo'), this.cfg.origin) ?? this.cfg.baseUrl.href;
+    const idpLogout = overrides.idpLogout ?? this.cfg.idpLogout;
+    const returnTo = overrides.returnTo ?? new URLSearchParams(rawQuery(req.url)).get('returnTo');
+    const localTarget = safeReturnTo(returnTo, this.cfg.origin) ?? this.cfg.baseUrl.href;
     if (auth) {
       await this.cfg.sessionIndex.remove(auth, sessionId).catch((err: unknown) => {
         this.cfg.logger.warn('oidc-session: session index removal failed', { code: (err as { code?: string }).code });
       });
     }
     await this.cfg.onLogout?.({ user, provider: auth?.provider, req: appReq });
-    if (!auth && !this.cfg.idpLogout) return redirect(localTarget, status);
+    if (!auth && !idpLogout) return redirect(localTarget, status);
     const provider = await this.providerClient(auth?.provider).get();
     if (auth && this.cfg.revokeTokens) await revokeTokens(this.cfg, provider, auth);
-    const idpTarget = this.cfg.idpLogout ? endSessionUrl(this.cfg, provider, auth) : undefined;
+    const idpTarget = idpLogout ? endSessionUrl(this.cfg, provider, auth) : undefined;
     this.cfg.logger.info('oidc-session: logout', { sub: auth?.sub, idp: idpTarget !== undefined });
     return redirect(idpTarget?.href ?? localTarget, status);
   }

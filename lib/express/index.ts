@@ -1,6 +1,6 @@
 import type { NextFunction, Request, RequestHandler, Response } from 'express';
 import { appLoginOverrides } from '../core/app-login.js';
-import type { LoginOptions } from '../core/app-login.js';
+import type { LoginOptions, LogoutOptions } from '../core/app-login.js';
 import { OidcEngine } from '../core/engine.js';
 import type { RouteMatch } from '../core/engine.js';
 import { OidcError } from '../core/errors.js';
@@ -47,14 +47,18 @@ export interface OidcMiddleware extends RequestHandler {
   requireAuth(options?: RequireAuthOptions): RequestHandler;
 }
 
-export type { LoginOptions } from '../core/app-login.js';
+export type { LoginOptions, LogoutOptions } from '../core/app-login.js';
 
 declare global {
   // eslint-disable-next-line @typescript-eslint/no-namespace
   namespace Express {
     interface Response {
       /** Set by the `oidc()` middleware. */
-      oidc?: { login(options?: LoginOptions): Promise<void> };
+      oidc?: {
+        login(options?: LoginOptions): Promise<void>;
+        /** What the logout route does, from your own route: e.g. one button for local and one for IdP logout. */
+        logout(options?: LogoutOptions): Promise<void>;
+      };
     }
   }
 }
@@ -75,6 +79,11 @@ function attachContext(engine: OidcEngine, req: Request, res: Response): void {
       const overrides = appLoginOverrides(options, 'res.oidc.login()');
       const result = await engine.login(toHttpRequest(req), expressSessionPort(req, engine.cfg.sessionKey), overrides);
       writeResult(res, result);
+    },
+    logout: async (options = {}) => {
+      const session = expressSessionPort(req, engine.cfg.sessionKey);
+      const user = req.oidc?.user as Record<string, unknown> | undefined;
+      writeResult(res, await engine.logout(toHttpRequest(req), session, req, user, options));
     },
   };
 }

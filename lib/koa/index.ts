@@ -26,7 +26,7 @@ export type { RefreshLock } from '../core/lock.js';
 export type { SessionIndex, SessionOwner } from '../core/session-index.js';
 export { MemoryLock } from '../core/lock.js';
 export { MemorySessionIndex } from '../core/session-index.js';
-export type { LoginOptions } from '../core/app-login.js';
+export type { LoginOptions, LogoutOptions } from '../core/app-login.js';
 export type { RequireAuthOptions } from '../core/guard.js';
 export { OidcState } from './state.js';
 export type { OidcKoaState } from './state.js';

@@ -1,6 +1,6 @@
 import type { Context } from 'koa';
 import { appLoginOverrides } from '../core/app-login.js';
-import type { LoginOptions } from '../core/app-login.js';
+import type { LoginOptions, LogoutOptions } from '../core/app-login.js';
 import type { OidcEngine } from '../core/engine.js';
 import { LoginContext } from '../core/login-context.js';
 import type { SessionPort } from '../core/session-data.js';
@@ -10,7 +10,8 @@ import { readSessionData } from './session-port.js';
 
 /**
  * `ctx.state.oidc`: the login of the current request (the core's LoginContext over koa-session), plus
- * `login()`, which Express offers as `res.oidc.login()` (Koa has one context for both).
+ * `login()` and `logout()`, which Express offers as `res.oidc.login()` / `res.oidc.logout()` (Koa has
+ * one context for both).
  */
 export class OidcState<User extends OidcUser = OidcUser> extends LoginContext<User> {
   private readonly ctx: Context;
@@ -27,6 +28,15 @@ export class OidcState<User extends OidcUser = OidcUser> extends LoginContext<Us
   async login(options: LoginOptions = {}): Promise<void> {
     const overrides = appLoginOverrides(options, 'ctx.state.oidc.login()');
     writeResult(this.ctx, await this.engine.login(toHttpRequest(this.ctx), this.port, overrides));
+  }
+
+  /**
+   * What the logout route does, from your own route (e.g. one button for local and one for IdP logout):
+   * the same cross-site check, session destruction, revocation and redirect.
+   */
+  async logout(options: LogoutOptions = {}): Promise<void> {
+    const user = this.user as Record<string, unknown> | undefined;
+    writeResult(this.ctx, await this.engine.logout(toHttpRequest(this.ctx), this.port, this.ctx, user, options));
   }
 }
 

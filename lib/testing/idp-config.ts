@@ -5,7 +5,7 @@ import { generateKeyPairSync, randomBytes, randomUUID } from 'node:crypto';
 import { errors } from 'oidc-provider';
 import type { Account, Client, Configuration, KoaContextWithOIDC, ResourceServerInfo } from 'oidc-provider';
 import { createAdapterFactory } from './idp-adapter.js';
-import type { ResolvedUser } from './idp-interactions.js';
+import type { UserDirectory } from './idp-users.js';
 import { errorPage, loggedOutPage, logoutPage } from './idp-pages.js';
 import type { TestIdpOptions } from './types.js';
 
@@ -44,12 +44,11 @@ export interface ConfigurationInput {
   options: TestIdpOptions;
   /** issuer path prefix ('' or '/idp') */
   prefix: string;
-  users: readonly ResolvedUser[];
+  users: UserDirectory;
   title: string;
 }
 
 export function buildConfiguration({ options, prefix, users, title }: ConfigurationInput): Configuration {
-  const usersBySub = new Map(users.map((u) => [u.sub, u]));
   const accessTokenTtl = options.accessTokenTtl ?? 3600;
   const idTokenTtl = options.idTokenTtl ?? 3600;
   const refreshTokenTtl = options.refreshTokenTtl ?? 14 * DAY;
@@ -88,7 +87,7 @@ export function buildConfiguration({ options, prefix, users, title }: Configurat
     // scope-requested claims go into the ID token too, not only into userinfo
     conformIdTokenClaims: false,
     findAccount(_ctx: KoaContextWithOIDC, id: string): Account | undefined {
-      const user = usersBySub.get(id);
+      const user = users.bySub(id);
       if (!user) return undefined;
       return { accountId: user.sub, claims: () => ({ ...user.claims, sub: user.sub }) };
     },

@@ -10,20 +10,14 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Interaction, InteractionResults, Provider } from 'oidc-provider';
 import { consentPage, errorPage, loginPage } from './idp-pages.js';
-
-export interface ResolvedUser {
-  username: string;
-  password: string;
-  sub: string;
-  claims: Record<string, unknown>;
-}
+import type { UserDirectory } from './idp-users.js';
 
 export interface InteractionSettings {
   provider: Provider;
   /** issuer path prefix ('' or '/idp') */
   prefix: string;
   title: string;
-  users: readonly ResolvedUser[];
+  users: UserDirectory;
   autoConsent: boolean;
 }
 
@@ -48,23 +42,12 @@ function send(res: ServerResponse, status: number, html: string): void {
   res.end(html);
 }
 
-export function usersHint(users: readonly ResolvedUser[]): string {
-  return users
-    .map((u) => {
-      const roles = u.claims.roles;
-      const list = Array.isArray(roles) ? roles.map(String) : typeof roles === 'string' ? [roles] : [];
-      return list.length ? `${u.username} / ${u.password} (${list.join(', ')})` : `${u.username} / ${u.password}`;
-    })
-    .join(', ');
-}
-
 function isProviderError(err: unknown): err is Error & { status: number; error: string; error_description?: string } {
   return err instanceof Error && typeof (err as { status?: unknown }).status === 'number' && typeof (err as { error?: unknown }).error === 'string';
 }
 
 export function createInteractionHandler(settings: InteractionSettings) {
   const { provider, prefix, title, users, autoConsent } = settings;
-  const hint = usersHint(users);
 
   async function clientName(clientId: unknown): Promise<string> {
     if (typeof clientId !== 'string') return 'the application';
@@ -81,7 +64,7 @@ export function createInteractionHandler(settings: InteractionSettings) {
     send(res, status, loginPage({
       title,
       action: `${prefix}/interaction/${details.uid}/login`,
-      usersHint: hint,
+      usersHint: users.hint(),
       clientName: await clientName(details.params.client_id),
       username: extra.username,
       error: extra.error,
@@ -174,7 +157,7 @@ export function createInteractionHandler(settings: InteractionSettings) {
       const form = await readForm(req);
       const username = form.get('username') ?? '';
       const password = form.get('password') ?? '';
-      const user = users.find((u) => u.username === username && u.password === password);
+      const user = users.check(username, password);
       if (!user) {
         await renderLogin(res, details, 401, { username, error: 'Invalid username or password.' });
         return;

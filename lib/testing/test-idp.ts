@@ -11,7 +11,8 @@ import { CookieJar } from './cookie-jar.js';
 import { buildConfiguration, isLoopbackHost } from './idp-config.js';
 import { drive } from './idp-driver.js';
 import { createInteractionHandler } from './idp-interactions.js';
-import type { ResolvedUser } from './idp-interactions.js';
+import { UserDirectory } from './idp-users.js';
+import type { ResolvedUser } from './idp-users.js';
 import { errorPage } from './idp-pages.js';
 import type { IdpEndpoint, TestIdp, TestIdpOptions, TestIdpUser } from './types.js';
 
@@ -68,22 +69,15 @@ function normalizePrefix(path: string | undefined): string {
   return trimmed;
 }
 
-function resolveUsers(users: readonly TestIdpUser[]): ResolvedUser[] {
-  const seen = new Set<string>();
-  return users.map((u) => {
-    const sub = u.sub ?? u.username;
-    if (seen.has(`u:${u.username}`) || seen.has(`s:${sub}`)) throw new TypeError(`duplicate test user ${u.username}`);
-    seen.add(`u:${u.username}`);
-    seen.add(`s:${sub}`);
-    return { username: u.username, password: u.password, sub, claims: { ...u.claims } };
-  });
+function publicUser(user: ResolvedUser): TestIdpUser {
+  return { username: user.username, password: user.password, sub: user.sub, claims: structuredClone(user.claims) };
 }
 
 export async function createTestIdp(options: TestIdpOptions): Promise<TestIdp> {
   const host = options.host ?? '127.0.0.1';
   if (!isLoopbackHost(host)) throw new TypeError(`the test IdP binds to loopback only, got host ${host}`);
   const prefix = normalizePrefix(options.path);
-  const users = resolveUsers(options.users ?? DEFAULT_TEST_USERS);
+  const users = new UserDirectory(options.users ?? DEFAULT_TEST_USERS);
   const title = options.title ?? 'Test Identity Provider';
   const autoConsent = options.autoConsent ?? true;
 
@@ -169,6 +163,12 @@ export async function createTestIdp(options: TestIdpOptions): Promise<TestIdp> {
     provider,
     counters,
     resetCounters,
+    get users() {
+      return users.list().map(publicUser);
+    },
+    addUser(user) {
+      return publicUser(users.add(user));
+    },
     login(authorizationUrl, credentials, jar) {
       return drive(authorizationUrl, { issuer, mode: 'login', credentials, jar: jar ?? new CookieJar() });
     },

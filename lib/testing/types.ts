@@ -96,6 +96,13 @@ export interface TestIdp {
   /** requests received per endpoint; `backchannel` counts logout tokens sent out (success or failure) */
   readonly counters: Record<IdpEndpoint, number>;
   resetCounters(): void;
+  /** The users this IdP knows (copies, with `sub` filled in). */
+  readonly users: readonly TestIdpUser[];
+  /**
+   * Add a user while the IdP runs, e.g. one with exactly the claims a test needs. Returns it with `sub`
+   * filled in. Throws a TypeError on a duplicate username or sub.
+   */
+  addUser(user: TestIdpUser): TestIdpUser;
   /**
    * Drive the IdP's login UI over HTTP like a browser: start at authorizationUrl, log in with the
    * credentials, auto-consent, and return where the IdP finally sends the browser back to the RP

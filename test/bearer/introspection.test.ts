@@ -106,6 +106,19 @@ describe('opaque access tokens through introspection (RFC 7662)', () => {
     expect(res.body.error).toBe('ERR_OIDC_INVALID_TOKEN');
   });
 
+  it('accepts a token without aud only when it was issued to the introspecting client, named as an audience', async () => {
+    const { access_token } = await api.tokens('alice', { scope: 'openid' });
+    const own = { clientId: 'web-app', clientSecret: 'web-app-secret' };
+    const ownApi = createApiApp((app) => {
+      app.use('/api', requireBearer({ issuer: api.idp.issuer, audience: 'web-app', introspection: own }));
+      app.get('/api/things', (req, res) => res.json(describeCaller(req)));
+    });
+    expect((await request(ownApi).get('/api/things').set('Authorization', `Bearer ${access_token}`)).status).toBe(200);
+    const otherApi = apiApp({ audience: [OPAQUE_API, API_CLIENT.clientId], scopes: [] });
+    const refused = await get(otherApi, access_token).expect(401);
+    expect(parseChallenge(refused.headers['www-authenticate']).params.error_description).toMatch(/another audience/);
+  });
+
   it('refuses an unknown token, and caches nothing for it', async () => {
     const app = apiApp();
     await get(app, 'made-up-token').expect(401);

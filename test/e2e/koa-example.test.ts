@@ -27,14 +27,14 @@ beforeAll(async () => {
   const port = await freePort();
   baseUrl = `http://127.0.0.1:${port}`;
   const env: NodeJS.ProcessEnv = { ...process.env, PORT: String(port) };
-  for (const name of ['OIDC_ISSUER', 'OIDC_CLIENT_ID', 'OIDC_CLIENT_SECRET', 'BASE_URL', 'REDIS_URL']) delete env[name];
+  for (const name of ['OIDC_ISSUER', 'OIDC_CLIENT_ID', 'OIDC_CLIENT_SECRET', 'OIDC_SCOPE', 'OIDC_ROLES_CLAIM', 'BASE_URL', 'REDIS_URL', 'SESSION_SECRET']) delete env[name];
   child = spawn(process.execPath, ['--import', 'tsx', 'example-app/koa-server.ts'], { cwd: root, env, stdio: ['ignore', 'pipe', 'pipe'] });
   let output = '';
   issuer = await new Promise<string>((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error(`the Koa example did not start:\n${output}`)), 15_000);
     const onData = (chunk: Buffer) => {
       output += chunk.toString();
-      const match = /embedded IdP at (\S+)\)/.exec(output);
+      const match = /embedded dev IdP at (\S+);/.exec(output);
       if (match?.[1]) {
         clearTimeout(timer);
         resolve(match[1]);
@@ -55,17 +55,17 @@ afterAll(async () => {
 });
 
 describe('example-app/koa-server.ts (one command, embedded IdP)', () => {
-  it('serves a public home page, guards /profile and /api/me, logs alice in and out', async () => {
+  it('serves a public home page, guards /profile and /api/me, and logs alice in, and out locally', async () => {
     const agent = request.agent(baseUrl);
     const home = await agent.get('/').set('Accept', 'text/html').expect(200);
+    expect(home.headers['cache-control']).toBe('no-store');
     expect(home.text).toContain('href="/login"');
     expect(home.text).toContain('alice');
     await agent.get('/api/me').set('Accept', 'application/json').expect(401);
 
     const start = await agent.get('/profile').set('Accept', 'text/html').expect(302);
     expect(start.headers.location?.startsWith(issuer)).toBe(true);
-    const jar = new CookieJar();
-    const back = await drive(start.headers.location as string, { issuer, mode: 'login', credentials: { username: 'alice', password: 'alice' }, jar });
+    const back = await drive(start.headers.location as string, { issuer, mode: 'login', credentials: { username: 'alice', password: 'alice' }, jar: new CookieJar() });
     const done = await agent.get(localPath(back.url)).expect(302);
     expect(done.headers.location).toBe('/profile');
 
@@ -77,9 +77,27 @@ describe('example-app/koa-server.ts (one command, embedded IdP)', () => {
     await agent.get('/admin').set('Accept', 'text/html').expect(200);
 
     const out = await agent.post('/logout').set('Origin', baseUrl).expect(303);
+    expect(out.headers.location).toBe(`${baseUrl}/`);
+    await agent.get('/api/me').set('Accept', 'application/json').expect(401);
+  });
+
+  it('logs bob out of the IdP too from its own route, and refuses him the admin page', async () => {
+    const agent = request.agent(baseUrl);
+    const jar = new CookieJar();
+    const start = await agent.get('/login').expect(302);
+    const back = await drive(start.headers.location as string, { issuer, mode: 'login', credentials: { username: 'bob', password: 'bob' }, jar });
+    await agent.get(localPath(back.url)).expect(302);
+    const denied = await agent.get('/admin').set('Accept', 'text/html').expect(403);
+    expect(denied.text).toContain('ERR_OIDC_FORBIDDEN');
+    const out = await agent.post('/logout/idp').set('Origin', baseUrl).expect(303);
     expect(out.headers.location?.startsWith(issuer)).toBe(true);
     const after = await drive(out.headers.location as string, { issuer, mode: 'logout', jar });
     expect(after.url.startsWith(`${baseUrl}/`)).toBe(true);
     await agent.get('/api/me').set('Accept', 'application/json').expect(401);
+  });
+
+  it('sends a visit on another host name to the base URL, where the session cookie lives', async () => {
+    const res = await request(baseUrl).get('/profile?x=1').set('Host', `localhost:${new URL(baseUrl).port}`).expect(302);
+    expect(res.headers.location).toBe(`${baseUrl}/profile?x=1`);
   });
 });

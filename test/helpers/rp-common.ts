@@ -1,5 +1,5 @@
 import type { RequestListener } from 'node:http';
-import type { LoginOptions } from '../../lib/core/app-login.js';
+import type { LoginOptions, LogoutOptions } from '../../lib/core/app-login.js';
 import type { AuthInfo } from '../../lib/core/bearer/index.js';
 import type { RequireAuthOptions } from '../../lib/core/guard.js';
 import type { LoginContext } from '../../lib/core/login-context.js';
@@ -22,6 +22,8 @@ export interface RouteView {
   auth: AuthInfo | undefined;
   /** `res.oidc.login()` (Express) / `ctx.state.oidc.login()` (Koa): the route answers with the redirect. */
   login(options?: LoginOptions): Promise<void>;
+  /** `res.oidc.logout()` (Express) / `ctx.state.oidc.logout()` (Koa): the route answers with the redirect. */
+  logout(options?: LogoutOptions): Promise<void>;
   /** Answer with this status instead of 200. */
   status(code: number): void;
 }

@@ -41,6 +41,10 @@ function mountRoutes(app: Express, auth: OidcMiddleware, routes: TestRoute[]): v
           answered = true;
           await res.oidc?.login(options);
         },
+        logout: async (options = {}) => {
+          answered = true;
+          await res.oidc?.logout(options);
+        },
         status: (code) => {
           res.status(code);
         },

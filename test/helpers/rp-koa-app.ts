@@ -87,6 +87,10 @@ export function createKoaRpApp(options: RpOptions, routes: TestRoute[] = [], set
           answered = true;
           await ctx.state.oidc?.login(options);
         },
+        logout: async (options = {}) => {
+          answered = true;
+          await ctx.state.oidc?.logout(options);
+        },
         status: (code) => {
           status = code;
         },

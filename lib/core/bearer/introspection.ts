@@ -101,10 +101,14 @@ export class Introspector {
     if (typeof claims.exp === 'number' && claims.exp <= nowSec - s.clockToleranceSec) throw fail('The access token has expired');
     if (typeof claims.nbf === 'number' && claims.nbf > nowSec + s.clockToleranceSec) throw fail('The access token is not valid yet');
     if (s.strict && typeof claims.exp !== 'number') throw fail('The access token has no exp claim');
-    // Without an audience the token could be meant for any API of this IdP (or be a refresh token).
-    if (!audiences(claims.aud).some((aud) => s.audience.includes(aud))) throw fail('The access token is meant for another audience');
-    if (claims.iss !== undefined && claims.iss !== issuer) throw fail('The access token was issued by another issuer');
+    // Without an audience the token could be meant for any API of this IdP (or be a refresh token). The one
+    // exception: an access token issued to the very client that introspects it, when that client id is one
+    // of our audiences (an app's own API called with its own users' tokens).
     const type = typeof claims.token_type === 'string' ? claims.token_type.toLowerCase() : undefined;
+    const ownToken = claims.aud === undefined && claims.client_id === this.introspection.clientId && s.audience.includes(this.introspection.clientId) &&
+      (type === 'bearer' || type === 'dpop');
+    if (!ownToken && !audiences(claims.aud).some((aud) => s.audience.includes(aud))) throw fail('The access token is meant for another audience');
+    if (claims.iss !== undefined && claims.iss !== issuer) throw fail('The access token was issued by another issuer');
     if (type !== undefined ? type !== 'bearer' && type !== 'dpop' : s.strict) throw fail('The token is not an access token');
     return claims;
   }

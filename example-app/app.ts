@@ -1,0 +1,206 @@
+/**
+ * The example app. startExampleApp() wires express-session, oidc() and the pages, against an embedded
+ * dev IdP (default) or your IdP. server.ts calls it with settings from the environment; the browser
+ * tests call it with port 0.
+ */
+import { randomBytes } from 'node:crypto';
+import { createServer } from 'node:http';
+import type { Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import express from 'express';
+import session from 'express-session';
+import type { Store } from 'express-session';
+import { oidc } from 'oidc-session/express';
+import type { Logger, OidcMiddleware, OidcOptions, RefreshLock, SessionIndex } from 'oidc-session/express';
+import { createTestIdp } from 'oidc-session/testing';
+import type { TestIdp, TestIdpOptions } from 'oidc-session/testing';
+import { apiPage, apiRoutes } from './api.js';
+import { adminRoutes, errorPages, home, logoutRoutes, profile } from './pages.js';
+import { tokenRoutes } from './tokens.js';
+
+export interface RealIdp {
+  issuer: string;
+  clientId: string;
+  clientSecret?: string | undefined;
+  scope?: string | undefined;
+  /** Where the roles are, e.g. `realm_access.roles` (Keycloak) or `groups`. Default `roles`. */
+  rolesClaim?: string | undefined;
+}
+
+export interface ExampleAppOptions {
+  /** Default 3000; 0 picks a free port. The app listens on 127.0.0.1. */
+  port?: number;
+  /** The app's public URL. Default http://127.0.0.1:<port>. */
+  baseUrl?: string | undefined;
+  /** Your IdP. Default: an embedded dev IdP on its own loopback port. */
+  idp?: RealIdp | undefined;
+  /** Settings for the embedded dev IdP (the tests shorten token lifetimes). */
+  devIdp?: Partial<TestIdpOptions>;
+  /** Keep sessions, the logout index and the refresh lock in Redis. Default: in memory. */
+  redisUrl?: string | undefined;
+  /** Default: random for this run. */
+  sessionSecret?: string | undefined;
+  logger?: Logger;
+}
+
+/** State several instances must share (example-app/redis.ts); undefined members mean in memory. */
+export interface SharedState {
+  store?: Store;
+  sessionIndex?: SessionIndex;
+  lock?: RefreshLock;
+  description: string;
+  close(): Promise<void>;
+}
+
+export interface ExampleApp {
+  /** Where this process listens. */
+  url: string;
+  baseUrl: string;
+  /** The embedded dev IdP, when there is no real one. */
+  devIdp: TestIdp | undefined;
+  /** What it runs against, for the startup banner. */
+  summary: string[];
+  close(): Promise<void>;
+}
+
+const SILENT: Logger = { debug() {}, info() {}, warn() {}, error() {} };
+
+async function listen(server: Server, port: number): Promise<number> {
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(port, '127.0.0.1', () => resolve());
+  });
+  return (server.address() as AddressInfo).port;
+}
+
+interface DevIdp {
+  idp: TestIdp;
+  /** "alice / alice (admin), bob / bob (user)" */
+  users: string;
+}
+
+/** The dev IdP, with this app registered as a client: redirect, post-logout and back-channel logout URIs. */
+async function startDevIdp(baseUrl: string, options: Partial<TestIdpOptions> = {}): Promise<{ idp: RealIdp; dev: DevIdp }> {
+  const clientSecret = randomBytes(24).toString('base64url');
+  const idp = await createTestIdp({
+    title: 'Dev IdP',
+    accessTokenTtl: 300,
+    clients: [{
+      client_id: 'example-app',
+      client_secret: clientSecret,
+      client_name: 'the oidc-session example app',
+      redirect_uris: [`${baseUrl}/callback`],
+      post_logout_redirect_uris: [`${baseUrl}/`],
+      backchannel_logout_uri: `${baseUrl}/backchannel-logout`,
+    }],
+    ...options,
+  });
+  const users = idp.users.map((u) => `${u.username} / ${u.password} (${[u.claims?.roles].flat().join(', ')})`).join(', ');
+  return { idp: { issuer: idp.issuer, clientId: 'example-app', clientSecret }, dev: { idp, users } };
+}
+
+function oidcOptions(idp: RealIdp, shared: SharedState, baseUrl: string, logger: Logger): OidcOptions {
+  const options: OidcOptions = {
+    issuer: idp.issuer,
+    clientId: idp.clientId,
+    baseUrl,
+    // The dev IdP calls POST /backchannel-logout when the session ends there (register it at yours too).
+    backchannelLogout: true,
+    logger,
+  };
+  if (idp.clientSecret) options.clientSecret = idp.clientSecret;
+  if (idp.scope) options.scope = idp.scope;
+  if (idp.rolesClaim) options.rolesClaim = idp.rolesClaim;
+  if (shared.sessionIndex) options.sessionIndex = shared.sessionIndex;
+  if (shared.lock) options.lock = shared.lock;
+  return options;
+}
+
+export async function startExampleApp(options: ExampleAppOptions = {}): Promise<ExampleApp> {
+  const logger = options.logger ?? SILENT;
+  const server = createServer();
+  const port = await listen(server, options.port ?? 3000);
+  const url = `http://127.0.0.1:${port}`;
+  const baseUrl = (options.baseUrl ?? url).replace(/\/$/, '');
+  let idp: RealIdp;
+  let dev: DevIdp | undefined;
+  let shared: SharedState | undefined;
+  let auth: OidcMiddleware;
+  try {
+    ({ idp, dev } = options.idp ? { idp: options.idp } : await startDevIdp(baseUrl, options.devIdp));
+    shared = options.redisUrl
+      ? await (await import('./redis.js')).redisState(options.redisUrl, logger)
+      : { description: 'in memory (set REDIS_URL to use Redis)', close: async () => {} };
+    auth = oidc(oidcOptions(idp, shared, baseUrl, logger));   // throws on a bad option, naming it
+  } catch (err) {
+    server.close();
+    await dev?.idp.close();
+    await shared?.close();
+    throw err;
+  }
+  const state = shared;
+  const secure = new URL(baseUrl).protocol === 'https:';
+
+  const app = express();
+  app.disable('x-powered-by');
+  // An https BASE_URL in front of this http server means a TLS proxy: trust its X-Forwarded-Proto so that
+  // express-session sets the Secure cookie.
+  if (secure) app.set('trust proxy', 1);
+  if (!options.baseUrl) {
+    // Cookies belong to a host name: a visit to http://localhost:3000 would lose the login that the IdP
+    // sends back to 127.0.0.1. Send such visits to the one URL the IdP knows.
+    app.use((req, res, next) => (req.headers.host === new URL(baseUrl).host ? next() : res.redirect(baseUrl + req.originalUrl)));
+  }
+  // Pages show who is logged in: never cache them, so Back after a logout cannot show a logged-in page.
+  app.use((_req, res, next) => {
+    res.set('Cache-Control', 'no-store');
+    next();
+  });
+  app.use(session({
+    name: 'sid',
+    secret: options.sessionSecret ?? randomBytes(32).toString('hex'),
+    resave: false,
+    saveUninitialized: false,
+    ...(state.store ? { store: state.store } : {}),
+    cookie: { httpOnly: true, sameSite: 'lax', secure },
+  }));
+
+  app.use(auth);
+
+  const settings = { devUsers: dev?.users, logger };
+  app.get('/', home(settings));
+  app.get('/profile', auth.requireAuth(), profile);
+  tokenRoutes(app, auth.requireAuth());
+  adminRoutes(app);
+  // The API accepts the session (browser) or the access token (any other client). The dev IdP issues
+  // opaque access tokens, which are checked at its introspection endpoint with the app's credentials.
+  apiRoutes(app, idp.clientSecret
+    ? auth.requireAuth({ bearer: { audience: idp.clientId, introspection: { clientId: idp.clientId, clientSecret: idp.clientSecret } } })
+    : auth.requireAuth());
+  apiPage(app, auth.requireAuth(), () => url);
+  logoutRoutes(app);
+  const { notFound, onError } = errorPages(settings);
+  app.use(notFound);
+  app.use(onError);
+  server.on('request', app);
+
+  const summary = [
+    `oidc-session example app: ${baseUrl}${baseUrl === url ? '' : ` (listening on ${url})`}`,
+    dev ? `  IdP:      embedded dev IdP at ${dev.idp.issuer}; log in as ${dev.users}` : `  IdP:      ${idp.issuer} (client ${idp.clientId})`,
+    `  Sessions: ${state.description}`,
+    options.sessionSecret ? '' : '  Secret:   random for this run (set SESSION_SECRET to keep sessions across restarts)',
+  ].filter(Boolean);
+
+  return {
+    url,
+    baseUrl,
+    devIdp: dev?.idp,
+    summary,
+    async close() {
+      server.closeAllConnections();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+      await dev?.idp.close();
+      await state.close();
+    },
+  };
+}
