@@ -10,6 +10,7 @@ import type { HostileOp } from '../helpers/hostile-op.js';
 import { createRpApp } from '../helpers/rp-app.js';
 import type { RpApp } from '../helpers/rp-app.js';
 import { expectNotLoggedIn, login, startLogin } from './support.js';
+import type { StartedLogin } from './support.js';
 
 let op: HostileOp;
 beforeAll(async () => {
@@ -78,10 +79,10 @@ describe('JWKS', () => {
     ['the default jwksCooldown, in parallel', undefined, true],
   ] as const)('IDT-20 / KEY-05 a flood of 20 callbacks with unknown kids (%s): all refused, JWKS fetched at most twice', async (_name, jwksCooldown, parallel) => {
     const rp = createRpApp({ issuer: op.issuer, ...(jwksCooldown !== undefined ? { jwksCooldown } : {}) });
-    const pending = [];
+    const pending: StartedLogin[] = [];
     for (let i = 0; i < 20; i++) pending.push(await startLogin(rp, op));
     op.behaviour.idToken = { kid: `unknown-${randomUUID()}` };
-    const attempt = async (p: (typeof pending)[number]) => (await p.agent.get(p.callbackPath)).status;
+    const attempt = async (p: StartedLogin) => (await p.agent.get(p.callbackPath)).status;
     const statuses = parallel ? await Promise.all(pending.map(attempt)) : await pending.reduce<Promise<number[]>>(async (acc, p) => [...(await acc), await attempt(p)], Promise.resolve([]));
     expect(statuses.every((s) => s === 502)).toBe(true);
     expect(op.counters.jwks).toBeLessThanOrEqual(2);
