@@ -129,7 +129,7 @@ describe('back-channel logout', () => {
 });
 
 describe('back-channel logout with several IdPs', () => {
-  it('a logout token from one IdP posted to another IdP\'s endpoint is refused (400), its sessions untouched', async () => {
+  it('BCL-08 / CB-17 a logout token from one IdP posted to another IdP\'s endpoint is refused (400), its sessions untouched', async () => {
     const other = await startHostileOp({ clientId: 'rp', clientSecret: 'rp-secret' });
     try {
       const rp = createRpApp({

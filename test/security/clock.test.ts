@@ -59,15 +59,15 @@ describe('IdP clock skew', () => {
 });
 
 describe('our own clock (the `clock` option)', () => {
-  it('30 s behind the IdP: accepted', async () => {
+  it('CLK-01 our clock 30 s behind the IdP: accepted', async () => {
     expect(await outcome(createRpApp({ issuer: op.issuer, clock: () => Date.now() - 30_000 }))).toBe(302);
   });
 
-  it('3 min behind the IdP (its fresh tokens look issued in the future): refused', async () => {
+  it('CLK-02 our clock 3 min behind the IdP (its fresh tokens look issued in the future): refused', async () => {
     expect(await outcome(createRpApp({ issuer: op.issuer, clock: () => Date.now() - 180_000 }))).toBe(502);
   });
 
-  it('2 h ahead of the IdP (its one-hour tokens look expired): refused', async () => {
+  it('CLK-03 our clock 2 h ahead of the IdP (its one-hour tokens look expired): refused', async () => {
     expect(await outcome(createRpApp({ issuer: op.issuer, clock: () => Date.now() + 2 * 3600_000 }))).toBe(502);
   });
 

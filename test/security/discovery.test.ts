@@ -105,7 +105,7 @@ describe('discovery', () => {
 });
 
 describe('DISC-05 http:// endpoints in the metadata of an https issuer', () => {
-  it('control: the all-https public issuer works through customFetch', async () => {
+  it('DISC-05 control: the all-https public issuer works through customFetch', async () => {
     const { rp, asked } = publicIssuer({});
     const agent = request.agent(rp.app);
     const start = await agent.get('/login').expect(302);
@@ -115,7 +115,7 @@ describe('DISC-05 http:// endpoints in the metadata of an https issuer', () => {
     expect(asked.every((u) => u.startsWith('https://op.example/'))).toBe(true);
   });
 
-  it('an http authorization_endpoint: the browser is never sent there', async () => {
+  it('DISC-05 an http authorization_endpoint: the browser is never sent there', async () => {
     const { rp } = publicIssuer({ authorization_endpoint: 'http://op.example/authorize' });
     const res = await request(rp.app).get('/login');
     expect(res.status).toBeGreaterThanOrEqual(500);
@@ -125,7 +125,7 @@ describe('DISC-05 http:// endpoints in the metadata of an https issuer', () => {
   it.each([
     ['token_endpoint', 'token'],
     ['userinfo_endpoint', 'userinfo'],
-  ] as const)('an http %s: no request goes out over http, the login fails with 502, nothing stored', async (field, endpoint) => {
+  ] as const)('DISC-05 an http %s: no request goes out over http, the login fails with 502, nothing stored', async (field, endpoint) => {
     const { rp, asked } = publicIssuer({ [field]: `http://op.example/${endpoint}` });
     const agent = request.agent(rp.app);
     const start = await agent.get('/login').expect(302);

@@ -154,7 +154,7 @@ describe('IDT-23 max_age (step-up) and auth_time', () => {
   it.each([
     ['no auth_time', { auth_time: undefined }],
     ['an auth_time older than max_age', { auth_time: nowSec() - 3600 }],
-  ])('a step-up login answered with %s is refused (502, no userinfo call) and the route stays closed', async (_name, claims) => {
+  ])('IDT-23 a step-up login answered with %s is refused (502, no userinfo call) and the route stays closed', async (_name, claims) => {
     const rp = stepUpApp();
     op.behaviour.idToken = { claims: { auth_time: nowSec() - 3600 } };
     const { agent } = await login(rp, op);

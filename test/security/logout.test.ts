@@ -70,9 +70,9 @@ describe.each(EXPRESS_MAJORS)('logout (Express %i)', (major) => {
   });
 
   it.each([
-    ['another state (LO-03)', (url: URL) => url.searchParams.set('state', 'someone-elses-state')],
-    ['no state (LO-04)', (url: URL) => url.searchParams.delete('state')],
-  ])('the IdP returning from logout with %s lands on the neutral home page, anonymous', async (_name, mutate) => {
+    ['LO-03', 'another state', (url: URL) => url.searchParams.set('state', 'someone-elses-state')],
+    ['LO-04', 'no state', (url: URL) => url.searchParams.delete('state')],
+  ])('%s the IdP returning from logout with %s lands on the neutral home page, anonymous', async (_id, _name, mutate) => {
     rp = createRpApp({ issuer: op.issuer, idpLogout: true }, major);
     op.behaviour.endSessionRedirect = true;
     const agent = await loggedIn(rp, op);
