@@ -50,8 +50,8 @@ export async function handleUserinfo(state: OpState, req: IncomingMessage, body:
   const b = state.behaviour;
   await sleep(state, b.userinfoDelayMs, res);
   if (state.closed) return;
-  if (b.userinfoBody !== undefined) return send(res, b.userinfoStatus, b.userinfoBody, b.userinfoContentType);
-  if (b.userinfoStatus !== 200) return send(res, b.userinfoStatus, 'hostile-op: userinfo failure');
+  if (b.userinfoBody !== undefined) return send(res, b.userinfoStatus, b.userinfoBody, b.userinfoContentType, b.userinfoHeaders);
+  if (b.userinfoStatus !== 200) return send(res, b.userinfoStatus, 'hostile-op: userinfo failure', undefined, b.userinfoHeaders);
   const authz = req.headers.authorization;
   const token = authz && /^bearer /i.test(authz) ? authz.slice(7).trim() : parseForm(body).access_token;
   const info = token ? state.accessTokens.get(token) : undefined;
@@ -74,7 +74,8 @@ export async function handleJwks(state: OpState, res: ServerResponse): Promise<v
   if (state.closed) return;
   if (b.jwksBody !== undefined) return send(res, b.jwksStatus, b.jwksBody, 'application/json');
   if (b.jwksStatus !== 200) return send(res, b.jwksStatus, 'hostile-op: jwks failure');
-  sendJson(res, 200, state.keys.jwks(b.jwksIncludeEs, b.jwksIncludePrevious), 'application/jwk-set+json');
+  const jwks = state.keys.jwks(b.jwksIncludeEs, b.jwksIncludePrevious);
+  sendJson(res, 200, { keys: [...jwks.keys, ...b.jwksExtraKeys] }, 'application/jwk-set+json');
 }
 
 export function handleRevocation(state: OpState, req: IncomingMessage, body: string, res: ServerResponse): void {

@@ -152,3 +152,25 @@ export function authenticateClient(
   }
   return { ok: true, method, clientId };
 }
+
+/**
+ * Slowloris answer: status and headers at once, then one byte of `body` every `intervalMs`, padding with
+ * spaces and never finishing. Stops when the client goes away or the OP closes.
+ */
+export function trickle(state: OpState, res: ServerResponse, intervalMs: number, contentType: string, body = '{"x":'): void {
+  if (res.headersSent || res.destroyed) return;
+  res.writeHead(200, { 'content-type': contentType, 'cache-control': 'no-store' });
+  let i = 0;
+  const stop = (): void => {
+    clearInterval(timer);
+    state.sleepers.delete(stop);
+    if (!res.destroyed) res.destroy();
+  };
+  const timer = setInterval(() => {
+    if (state.closed || res.destroyed) return stop();
+    res.write(body[i] ?? ' ');
+    i += 1;
+  }, intervalMs);
+  state.sleepers.add(stop);
+  res.on('close', stop);
+}

@@ -38,6 +38,8 @@ export interface MintOptions {
   extraHeader?: Record<string, unknown>;
   /** for HS256 with key 'rs': use the JWK JSON bytes instead of the SPKI PEM bytes */
   hsPublicAsJwk?: boolean;
+  /** sign with this key instead of one of the ring's (kid only as given in `kid`) */
+  customKey?: CryptoKey;
 }
 
 export class KeyRing {
@@ -96,7 +98,9 @@ export class KeyRing {
     const body = new TextEncoder().encode(JSON.stringify(payload));
     let signingKey: CryptoKey | Uint8Array | undefined;
     let defaultKid: string | undefined;
-    if (o.alg === 'HS256') {
+    if (o.customKey) {
+      signingKey = o.customKey;
+    } else if (o.alg === 'HS256') {
       const k = o.key ?? 'secret';
       if (k === 'secret') {
         if (this.clientSecret === undefined) throw new Error('hostile-op: HS256 with key "secret" needs options.clientSecret');

@@ -10,6 +10,7 @@ import {
   s256,
   send,
   sleep,
+  trickle,
 } from './hostile-op-http.js';
 import type { IssuedToken, OpState } from './hostile-op-http.js';
 import type { IdTokenMutation, TokenCall } from './hostile-op-types.js';
@@ -44,7 +45,8 @@ export async function mintIdToken(
   if (nonce !== undefined) claims.nonce = nonce;
   for (const [k, v] of Object.entries(m.claims ?? {})) {
     if (v === undefined) delete claims[k];
-    else claims[k] = v;
+    // defineProperty, so a "__proto__" claim becomes an own JSON member instead of the object's prototype
+    else Object.defineProperty(claims, k, { value: v, enumerable: true, writable: true, configurable: true });
   }
   const alg = m.alg ?? 'RS256';
   const opts: MintOptions = {
@@ -55,7 +57,10 @@ export async function mintIdToken(
     badSignature: m.badSignature,
     extraHeader: m.header,
   };
-  if (alg === 'HS256') {
+  if (m.customKey) {
+    opts.customKey = m.customKey.privateKey;
+    opts.kid = m.kid === undefined ? (m.customKey.kid ?? null) : m.kid;
+  } else if (alg === 'HS256') {
     opts.key = m.hs256Key === 'public_key' || m.hs256Key === 'public_key_jwk' ? 'rs' : 'secret';
     opts.hsPublicAsJwk = m.hs256Key === 'public_key_jwk';
   } else if (alg === 'RS256') {
@@ -93,7 +98,7 @@ async function issueTokens(
     body.id_token = await mintIdToken(state, subject, idToken.nonce, idToken.mutation);
   }
   Object.assign(body, b.tokenExtra); // undefined values vanish in JSON.stringify
-  send(res, 200, JSON.stringify(body), b.tokenContentType);
+  send(res, 200, JSON.stringify(body), b.tokenContentType, b.tokenHeaders);
 }
 
 export async function handleToken(
@@ -105,8 +110,9 @@ export async function handleToken(
   const b = state.behaviour;
   await sleep(state, b.tokenDelayMs, res);
   if (state.closed) return;
-  if (b.tokenBody !== undefined) return send(res, b.tokenStatus, b.tokenBody, b.tokenContentType);
-  if (b.tokenStatus !== 200) return send(res, b.tokenStatus, 'hostile-op: token endpoint failure');
+  if (b.tokenTrickleMs > 0) return trickle(state, res, b.tokenTrickleMs, b.tokenContentType);
+  if (b.tokenBody !== undefined) return send(res, b.tokenStatus, b.tokenBody, b.tokenContentType, b.tokenHeaders);
+  if (b.tokenStatus !== 200) return send(res, b.tokenStatus, 'hostile-op: token endpoint failure', undefined, b.tokenHeaders);
 
   const params = parseForm(rawBody);
   const auth = authenticateClient(state, headers, params);

@@ -32,6 +32,8 @@ export interface IdTokenMutation {
   typ?: string | null;
   /** extra protected-header parameters */
   header?: Record<string, unknown>;
+  /** sign with this key instead (e.g. a weak 1024-bit RSA key the test publishes via jwksExtraKeys); kid as given (undefined = none) */
+  customKey?: { privateKey: CryptoKey; kid?: string };
 }
 
 export interface AuthorizeError {
@@ -48,6 +50,8 @@ export interface Behaviour {
   /** raw body replacing the JSON metadata */
   discoveryBody: string | undefined;
   discoveryDelayMs: number;
+  /** > 0: send 200 headers at once, then one byte of body every N ms, never finishing (slowloris) */
+  discoveryTrickleMs: number;
 
   // ---- authorization endpoint
   authorizeError: AuthorizeError | undefined;
@@ -64,6 +68,10 @@ export interface Behaviour {
   tokenBody: string | undefined;
   tokenDelayMs: number;
   tokenContentType: string;
+  /** extra response headers on every token endpoint answer (e.g. location, www-authenticate) */
+  tokenHeaders: Record<string, string>;
+  /** > 0: send 200 headers at once, then one byte of body every N ms, never finishing (slowloris) */
+  tokenTrickleMs: number;
   /** token_type in the response */
   tokenType: string;
   /** merged into the JSON token response; `undefined` values delete */
@@ -89,6 +97,8 @@ export interface Behaviour {
   userinfoBody: string | undefined;
   userinfoContentType: string;
   userinfoDelayMs: number;
+  /** extra response headers on userinfo answers (e.g. www-authenticate with userinfoStatus 401) */
+  userinfoHeaders: Record<string, string>;
   userinfoSub: string | undefined;
   userinfoClaims: Record<string, unknown>;
 
@@ -100,6 +110,8 @@ export interface Behaviour {
   jwksIncludeEs: boolean;
   /** also publish the rotated-out RS256 key after rotateKeys() */
   jwksIncludePrevious: boolean;
+  /** extra JWKs published after the OP's own keys */
+  jwksExtraKeys: Array<Record<string, unknown>>;
 
   // ---- revocation / end_session
   revocationStatus: number;
@@ -113,6 +125,7 @@ export function defaultBehaviour(): Behaviour {
     discoveryOverrides: {},
     discoveryBody: undefined,
     discoveryDelayMs: 0,
+    discoveryTrickleMs: 0,
 
     authorizeError: undefined,
     issParam: 'correct',
@@ -124,6 +137,8 @@ export function defaultBehaviour(): Behaviour {
     tokenBody: undefined,
     tokenDelayMs: 0,
     tokenContentType: 'application/json',
+    tokenHeaders: {},
+    tokenTrickleMs: 0,
     tokenType: 'Bearer',
     tokenExtra: {},
     omitIdToken: false,
@@ -141,6 +156,7 @@ export function defaultBehaviour(): Behaviour {
     userinfoBody: undefined,
     userinfoContentType: 'application/json',
     userinfoDelayMs: 0,
+    userinfoHeaders: {},
     userinfoSub: undefined,
     userinfoClaims: {},
 
@@ -149,6 +165,7 @@ export function defaultBehaviour(): Behaviour {
     jwksDelayMs: 0,
     jwksIncludeEs: true,
     jwksIncludePrevious: false,
+    jwksExtraKeys: [],
 
     revocationStatus: 200,
     endSessionRedirect: false,

@@ -16,7 +16,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
 import { KeyRing } from './hostile-op-keys.js';
 import { handleAuthorize, handleEndSession, handleJwks, handleRevocation, handleUserinfo } from './hostile-op-endpoints.js';
-import { send, sendJson, sleep } from './hostile-op-http.js';
+import { send, sendJson, sleep, trickle } from './hostile-op-http.js';
 import type { OpState } from './hostile-op-http.js';
 import { handleToken } from './hostile-op-token.js';
 import { defaultBehaviour } from './hostile-op-types.js';
@@ -75,6 +75,7 @@ async function route(state: OpState, requests: CapturedRequest[], req: IncomingM
     case 'discovery':
       await sleep(state, b.discoveryDelayMs, res);
       if (state.closed) return;
+      if (b.discoveryTrickleMs > 0) return trickle(state, res, b.discoveryTrickleMs, 'application/json');
       if (b.discoveryBody !== undefined) return send(res, b.discoveryStatus, b.discoveryBody, 'application/json');
       if (b.discoveryStatus !== 200) return send(res, b.discoveryStatus, 'hostile-op: discovery failure');
       return sendJson(res, 200, metadata(state));
