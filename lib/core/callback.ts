@@ -8,6 +8,8 @@ import { toIdpError } from './upstream-error.js';
 import { userinfoExtras } from './user.js';
 
 const MAX_CALLBACK_LENGTH = 8192;
+/** Implicit / hybrid / JARM parameters: in a code flow callback they can only be an injection attempt. */
+const INJECTED_RESPONSE_PARAMS = ['id_token', 'access_token', 'token', 'response'];
 const SINGLE_VALUED = ['state', 'code', 'iss', 'error', 'error_description', 'error_uri', 'session_state'];
 
 function invalidCallback(message: string): OidcError {
@@ -23,6 +25,9 @@ export function parseCallbackParams(raw: string): { params: URLSearchParams; sta
   const params = new URLSearchParams(raw);
   for (const name of SINGLE_VALUED) {
     if (params.getAll(name).length > 1) throw invalidCallback(`The callback parameter "${name}" is repeated`);
+  }
+  for (const name of INJECTED_RESPONSE_PARAMS) {
+    if (params.has(name)) throw invalidCallback(`The callback carries "${name}", which a code flow response never has`);
   }
   const state = params.get('state');
   if (!state) throw invalidCallback('The callback has no "state" parameter');

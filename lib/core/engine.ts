@@ -17,7 +17,7 @@ import { safeReturnTo } from './return-to.js';
 import type { AuthenticatedSession, LoginTransaction, OidcSessionData, SessionPort } from './session-data.js';
 import { stepUpChallenge, stepUpParams } from './step-up.js';
 import type { StepUpRequirement } from './step-up.js';
-import { pruneTransactions, takeTransaction, withTransaction } from './transactions.js';
+import { callbackClaimKey, pruneTransactions, takeTransaction, withTransaction } from './transactions.js';
 import { toIdpError } from './upstream-error.js';
 import { ClaimsCache } from './user.js';
 
@@ -40,6 +40,10 @@ export interface LogoutOverrides {
   idpLogout?: boolean;
   /** Local path to land on when the IdP is not involved (same rules as `?returnTo=`). */
   returnTo?: string;
+}
+
+function withoutTrailingSlash(url: string): string {
+  return url.endsWith('/') ? url.slice(0, -1) : url;
 }
 
 /** IdP errors that only mean "not logged in at the IdP" when a silent login was tried. */
@@ -68,10 +72,13 @@ export class OidcEngine {
   private readonly providers: Map<string, ProviderClient>;
   private readonly routeTable: Map<string, RouteMatch>;
   private readonly refresher: TokenRefresher;
+  /** Expected `iss` of each provider's logins, without a trailing slash. */
+  private readonly issuers: Map<string, string>;
 
   constructor(options: OidcOptions) {
     this.cfg = resolveConfig(options);
     this.providers = new Map(this.cfg.providers.map((p) => [p.id, new ProviderClient(this.cfg, p)]));
+    this.issuers = new Map(this.cfg.providers.map((p) => [p.id, withoutTrailingSlash(p.issuer ?? p.config?.serverMetadata().issuer ?? '')]));
     const { routes } = this.cfg;
     const first = this.cfg.providers[0]?.id ?? 'default';
     this.routeTable = new Map<string, RouteMatch>([
@@ -102,7 +109,9 @@ export class OidcEngine {
     if (!auth) return undefined;
     const nowSec = this.cfg.clock() / 1000;
     if (nowSec >= auth.authenticatedAt + this.cfg.absoluteDurationSec) return undefined;
-    if (!this.providers.has(auth.provider)) return undefined;
+    // A login made for another IdP (configuration changed, or another app sharing the store) is not ours.
+    const issuer = this.issuers.get(auth.provider);
+    if (issuer === undefined || withoutTrailingSlash(auth.iss) !== issuer) return undefined;
     return auth;
   }
 
@@ -141,6 +150,10 @@ export class OidcEngine {
     if (!tx) {
       if (req.method === 'POST' && !resubmitted) return resubmitPage(pathOf(req.originalUrl), params);
       throw new OidcError('ERR_OIDC_MISSING_TRANSACTION', 'No pending login matches this callback (unknown, expired or already used "state")');
+    }
+    // Two copies of one callback racing (double click, replay): only the first may redeem the code.
+    if (!(await this.cfg.lock.acquire(callbackClaimKey(state), this.cfg.transactionTtlSec * 1000))) {
+      throw new OidcError('ERR_OIDC_MISSING_TRANSACTION', 'This login is already being completed (the same callback arrived twice)');
     }
     session.write({ ...data, transactions: rest });
     const nowSec = Math.floor(this.cfg.clock() / 1000);

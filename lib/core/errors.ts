@@ -54,7 +54,7 @@ export class OidcError extends Error {
   readonly status: number;
   readonly statusCode: number;
   readonly expose: boolean;
-  readonly headers: Record<string, string> | undefined;
+  headers: Record<string, string> | undefined;
   readonly idpError: string | undefined;
   readonly idpErrorDescription: string | undefined;
 
@@ -73,4 +73,13 @@ export class OidcError extends Error {
 
 export function isOidcError(value: unknown): value is OidcError {
   return value instanceof OidcError;
+}
+
+/** Answers about a login must never be cached nor leak the URL (code, state) through a Referer. */
+export const PRIVATE_RESPONSE_HEADERS: Readonly<Record<string, string>> = Object.freeze({ 'Cache-Control': 'no-store', 'Referrer-Policy': 'no-referrer' });
+
+/** Marks an error from /login, /callback or /logout so every error handler answers it uncached. */
+export function asRouteError(err: unknown): unknown {
+  if (err instanceof OidcError) err.headers = { ...PRIVATE_RESPONSE_HEADERS, ...err.headers };
+  return err;
 }

@@ -17,8 +17,8 @@ export function assertSameLogin(original: JWTPayload, refreshed: JWTPayload): vo
   if (refreshed.iss !== original.iss) throw mismatch('iss');
   if (refreshed.sub !== original.sub) throw mismatch('sub');
   if (!sameAudience(original.aud, refreshed.aud)) throw mismatch('aud');
-  if (original.azp !== undefined && refreshed.azp !== undefined && refreshed.azp !== original.azp) throw mismatch('azp');
-  if (typeof original.auth_time === 'number' && typeof refreshed.auth_time === 'number' && refreshed.auth_time < original.auth_time) {
-    throw mismatch('auth_time');
-  }
+  // azp must be the same, and absent when it was absent.
+  if (refreshed.azp !== original.azp) throw mismatch('azp');
+  // auth_time, when present, is the time of the original authentication, not of the refresh.
+  if (refreshed.auth_time !== undefined && refreshed.auth_time !== original.auth_time) throw mismatch('auth_time');
 }

@@ -31,6 +31,7 @@ export function safeReturnTo(value: unknown, origin: string): string | undefined
   } catch {
     return undefined;
   }
-  if (resolved.origin !== origin) return undefined;
+  // Dot segments can collapse into a protocol-relative path: `/.//evil.example` resolves to `//evil.example`.
+  if (resolved.origin !== origin || resolved.pathname.startsWith('//')) return undefined;
   return resolved.pathname + resolved.search + resolved.hash;
 }

@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import type { LoginTransaction, OidcSessionData } from './session-data.js';
 
 /** Drops expired transactions and keeps at most `max` of the newest ones. */
@@ -39,4 +40,9 @@ export function takeTransaction(
   const rest = { ...all };
   delete rest[state];
   return { tx, rest };
+}
+
+/** Lock key that lets exactly one request redeem the code of the login started with `state`. */
+export function callbackClaimKey(state: string): string {
+  return 'callback:' + createHash('sha256').update(state).digest('base64url').slice(0, 32);
 }

@@ -22,7 +22,7 @@ export function userinfoExtras(idTokenClaims: Record<string, unknown>, userinfo:
   const extras: Record<string, unknown> = {};
   let any = false;
   for (const [name, value] of Object.entries(userinfo)) {
-    if (name === 'sub' || sameValue(idTokenClaims[name], value)) continue;
+    if (name === 'sub' || name === '__proto__' || PROTOCOL_CLAIMS.has(name) || sameValue(idTokenClaims[name], value)) continue;
     extras[name] = value;
     any = true;
   }
@@ -32,12 +32,13 @@ export function userinfoExtras(idTokenClaims: Record<string, unknown>, userinfo:
 /** ID token claims without protocol claims, merged with userinfo (userinfo wins; `sub`/`iss` never change). */
 export function buildUser(idTokenClaims: JWTPayload, userinfo: Record<string, unknown> | undefined): OidcUser {
   const user: Record<string, unknown> = {};
+  // `__proto__` as a claim name would replace the object's prototype on plain assignment.
   for (const [name, value] of Object.entries(idTokenClaims)) {
-    if (!PROTOCOL_CLAIMS.has(name)) user[name] = value;
+    if (!PROTOCOL_CLAIMS.has(name) && name !== '__proto__') user[name] = value;
   }
   if (userinfo) {
     for (const [name, value] of Object.entries(userinfo)) {
-      if (name !== 'sub' && name !== 'iss') user[name] = value;
+      if (name !== 'sub' && name !== 'iss' && name !== '__proto__' && !PROTOCOL_CLAIMS.has(name)) user[name] = value;
     }
   }
   return user as OidcUser;

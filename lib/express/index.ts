@@ -3,7 +3,7 @@ import { appLoginOverrides } from '../core/app-login.js';
 import type { LoginOptions, LogoutOptions } from '../core/app-login.js';
 import { OidcEngine } from '../core/engine.js';
 import type { RouteMatch } from '../core/engine.js';
-import { OidcError } from '../core/errors.js';
+import { asRouteError, OidcError, PRIVATE_RESPONSE_HEADERS } from '../core/errors.js';
 import { rawQuery } from '../core/http.js';
 import type { OidcOptions } from '../core/options.js';
 import { ROUTE_METHODS } from '../core/routes.js';
@@ -13,6 +13,7 @@ import { bearerBranch } from './require-bearer.js';
 import { ensureAuthenticated, passesFast, privateNext } from './require-auth.js';
 import type { RequireAuthOptions } from './require-auth.js';
 import { destroyStoredSession, expressSessionPort } from './session-port.js';
+import { guardStaleWrites } from './stale-write-guard.js';
 import './types.js';
 
 export type {
@@ -128,6 +129,8 @@ export function oidc(options: ExpressOidcOptions): OidcMiddleware {
   const engine = new OidcEngine(options as OidcOptions);
   const onError = options.onError;
   const fail = (err: unknown, req: Request, res: Response, next: NextFunction): void => {
+    asRouteError(err);
+    if (!res.headersSent) for (const [name, value] of Object.entries(PRIVATE_RESPONSE_HEADERS)) res.setHeader(name, value);
     if (!onError || !(err instanceof OidcError)) return next(err);
     Promise.resolve(onError(err, req, res)).catch(next);
   };
@@ -135,6 +138,7 @@ export function oidc(options: ExpressOidcOptions): OidcMiddleware {
   let cookieChecked = false;
   const middleware = ((req: Request, res: Response, next: NextFunction): void => {
     attachContext(engine, req, res);
+    guardStaleWrites(req, engine.cfg.sessionKey);
     if (!cookieChecked && req.session) {
       cookieChecked = true;
       warnAboutCookie(engine, req);

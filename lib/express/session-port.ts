@@ -1,5 +1,6 @@
 import type { Request } from 'express';
 import { OidcError } from '../core/errors.js';
+import { DIRECT_SAVE } from './stale-write-guard.js';
 import type { OidcSessionData, SessionPort } from '../core/session-data.js';
 
 type SessionCallback = (err?: unknown) => void;
@@ -42,7 +43,12 @@ function storeError(action: string, err: unknown): OidcError {
 
 function sessionCall(req: Request, method: 'regenerate' | 'save' | 'destroy'): Promise<void> {
   return new Promise((resolve, reject) => {
-    sessionOf(req)[method]((err?: unknown) => (err ? reject(storeError(method, err)) : resolve()));
+    const session = sessionOf(req);
+    const done = (err?: unknown) => (err ? reject(storeError(method, err)) : resolve());
+    // Our own saves re-read the store themselves; they skip the stale-write guard.
+    const direct = method === 'save' ? (session as unknown as Record<symbol, ExpressSession['save'] | undefined>)[DIRECT_SAVE] : undefined;
+    if (direct) direct.call(session, done);
+    else session[method](done);
   });
 }
 

@@ -1,7 +1,7 @@
 import type { Context, Middleware, Next } from 'koa';
 import { OidcEngine } from '../core/engine.js';
 import type { RouteMatch } from '../core/engine.js';
-import { OidcError } from '../core/errors.js';
+import { asRouteError, OidcError, PRIVATE_RESPONSE_HEADERS } from '../core/errors.js';
 import type { RequireAuthOptions } from '../core/guard.js';
 import { rawQuery } from '../core/http.js';
 import type { OidcOptions } from '../core/options.js';
@@ -104,6 +104,8 @@ export function oidc(options: KoaOidcOptions): OidcMiddleware {
         try {
           await handleRoute(engine, route, ctx, session);
         } catch (err) {
+          asRouteError(err);
+          ctx.set({ ...PRIVATE_RESPONSE_HEADERS });
           if (!onError || !(err instanceof OidcError)) throw err;
           await onError(err, ctx);
         }
