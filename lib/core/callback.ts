@@ -8,6 +8,8 @@ import { toIdpError } from './upstream-error.js';
 import { userinfoExtras } from './user.js';
 
 const MAX_CALLBACK_LENGTH = 8192;
+/** Errors by which the IdP reports its own failure, not a refusal of the user. */
+const IDP_FAILURES = new Set(['server_error', 'temporarily_unavailable']);
 /** Implicit / hybrid / JARM parameters: in a code flow callback they can only be an injection attempt. */
 const INJECTED_RESPONSE_PARAMS = ['id_token', 'access_token', 'token', 'response'];
 const SINGLE_VALUED = ['state', 'code', 'iss', 'error', 'error_description', 'error_uri', 'session_state'];
@@ -45,7 +47,14 @@ function checkAuthorizationResponse(provider: DiscoveredProvider, params: URLSea
   const error = params.get('error');
   if (error !== null) {
     const description = params.get('error_description');
-    throw new OidcError('ERR_OIDC_ACCESS_DENIED', `The IdP refused the login (${error.replace(/[^\w.-]/g, '').slice(0, 64)})`, {
+    const shown = error.replace(/[^\w.-]/g, '').slice(0, 64);
+    if (IDP_FAILURES.has(error)) {
+      throw new OidcError('ERR_OIDC_IDP_ERROR', `The IdP could not complete the login (${shown})`, {
+        idpError: error,
+        ...(description !== null ? { idpErrorDescription: description } : {}),
+      });
+    }
+    throw new OidcError('ERR_OIDC_ACCESS_DENIED', `The IdP refused the login (${shown})`, {
       idpError: error,
       ...(description !== null ? { idpErrorDescription: description } : {}),
     });

@@ -1,5 +1,5 @@
 import type { Configuration } from 'openid-client';
-import { claimPath, invalid, numberInRange, optionalBoolean, optionalFunction, optionalString, parseUrl, PROTECTED_AUTHORIZATION_PARAMS, resolveLogger, routePath } from './config-validators.js';
+import { claimPath, invalid, isLoopbackHost, numberInRange, optionalBoolean, optionalFunction, optionalString, parseUrl, PROTECTED_AUTHORIZATION_PARAMS, resolveLogger, routePath } from './config-validators.js';
 import { MemoryLock } from './lock.js';
 import type { RefreshLock } from './lock.js';
 import type { ClientAuthMethod, Clock, Logger, LoginEvent, LogoutEvent, OidcOptions, RefreshEvent } from './options.js';
@@ -98,6 +98,9 @@ export function resolveConfig(options: OidcOptions): ResolvedConfig {
     backchannelLogout: routePath(routes.backchannelLogout, 'backchannelLogout', '/backchannel-logout'),
   });
   const allowInsecure = optionalBoolean(options.allowInsecureRequests, 'allowInsecureRequests', false);
+  if (baseUrl.protocol === 'http:' && !allowInsecure && !isLoopbackHost(baseUrl.hostname)) {
+    throw invalid('"baseUrl" must use https (http is allowed for 127.0.0.1, localhost and ::1, or with "allowInsecureRequests: true")');
+  }
   const providers = resolveProviders(options, baseUrl, resolvedRoutes, allowInsecure);
   if (options.customFetch !== undefined && typeof options.customFetch !== 'function') throw invalid('"customFetch" must be a function');
   if (options.clock !== undefined && typeof options.clock !== 'function') throw invalid('"clock" must be a function returning milliseconds');

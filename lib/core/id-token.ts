@@ -32,6 +32,10 @@ export async function verifyIdTokenSignature(
     const code = (err as { code?: string }).code ?? 'ERR_JWS_INVALID';
     throw new OidcError('ERR_OIDC_INVALID_ID_TOKEN', `The ID token failed signature verification (${code})`, { cause: err });
   }
+  // Core 3.1.3.7: an azp, when present, must be us (openid-client checks it only for several audiences).
+  if (payload.azp !== undefined && payload.azp !== provider.settings.clientId) {
+    throw new OidcError('ERR_OIDC_INVALID_ID_TOKEN', 'The ID token "azp" names another client');
+  }
   const now = Math.floor(nowMs / 1000);
   if (typeof payload.iat !== 'number' || payload.iat > now + clockToleranceSec || payload.iat < now - MAX_ID_TOKEN_AGE_SEC - clockToleranceSec) {
     throw new OidcError('ERR_OIDC_INVALID_ID_TOKEN', 'The ID token "iat" is missing, in the future or too old');

@@ -4,6 +4,7 @@ import type { JWK, JWTVerifyGetKey } from 'jose';
 import { isLoopbackHost } from './config.js';
 import type { ResolvedConfig, ResolvedProvider } from './config.js';
 import { OidcError } from './errors.js';
+import { limitedFetch } from './limited-fetch.js';
 import { toIdpError } from './upstream-error.js';
 
 /** A discovered IdP: the openid-client Configuration plus our own JWKS for signature checks. */
@@ -35,6 +36,27 @@ async function clientAuth(settings: ResolvedProvider): Promise<client.ClientAuth
       return client.ClientSecretBasic(settings.clientSecret);
     default:
       return client.None();
+  }
+}
+
+const ENDPOINTS = [
+  'authorization_endpoint', 'token_endpoint', 'userinfo_endpoint', 'jwks_uri', 'end_session_endpoint', 'revocation_endpoint',
+  'introspection_endpoint', 'pushed_authorization_request_endpoint',
+] as const;
+
+/** Every endpoint of an https IdP must be https too (RFC 9700 §2.6); http is for loopback development. */
+function assertSecureEndpoints(settings: ResolvedProvider, server: client.ServerMetadata): void {
+  for (const name of ENDPOINTS) {
+    const value = server[name];
+    if (typeof value !== 'string') continue;
+    let url: URL;
+    try {
+      url = new URL(value);
+    } catch {
+      throw new OidcError('ERR_OIDC_DISCOVERY_FAILED', `The IdP metadata "${name}" is not a URL`);
+    }
+    if (url.protocol === 'https:' || (url.protocol === 'http:' && allowsHttp(settings, url))) continue;
+    throw new OidcError('ERR_OIDC_DISCOVERY_FAILED', `The IdP metadata "${name}" must use https`);
   }
 }
 
@@ -84,7 +106,7 @@ export class ProviderClient {
         config = await client.discovery(issuerUrl, settings.clientId, metadata, auth, {
           timeout: cfg.httpTimeoutMs / 1000,
           execute,
-          ...(cfg.customFetch ? { [client.customFetch]: cfg.customFetch as unknown as client.CustomFetch } : {}),
+          [client.customFetch]: limitedFetch(cfg.customFetch ?? fetch) as unknown as client.CustomFetch,
         });
       } catch (err) {
         throw toIdpError(err, 'discovery');
@@ -96,15 +118,15 @@ export class ProviderClient {
       throw new OidcError('ERR_OIDC_DISCOVERY_FAILED', 'The IdP metadata has no authorization_endpoint or token_endpoint');
     }
     if (!server.jwks_uri) throw new OidcError('ERR_OIDC_DISCOVERY_FAILED', 'The IdP metadata has no jwks_uri');
+    assertSecureEndpoints(settings, server);
     const jwksUrl = new URL(server.jwks_uri);
-    if (jwksUrl.protocol !== 'https:' && !allowsHttp(settings, jwksUrl)) {
-      throw new OidcError('ERR_OIDC_DISCOVERY_FAILED', 'The IdP jwks_uri must use https');
-    }
-    const fetchImpl = settings.config?.[client.customFetch] ?? cfg.customFetch;
+    const fetchImpl = limitedFetch((settings.config?.[client.customFetch] ?? cfg.customFetch ?? fetch) as typeof fetch);
     const jwks = createRemoteJWKSet(jwksUrl, {
       timeoutDuration: cfg.httpTimeoutMs,
       cooldownDuration: cfg.jwksCooldownSec * 1000,
-      ...(fetchImpl ? { [joseCustomFetch]: fetchImpl as never } : {}),
+      // A key the IdP removed stops verifying within 5 minutes (jose's default keeps it 10).
+      cacheMaxAge: 300_000,
+      [joseCustomFetch]: fetchImpl as never,
     });
     return { settings, config, issuer: server.issuer, jwks };
   }

@@ -1,0 +1,51 @@
+/** No IdP answer we need (metadata, JWKS, tokens, userinfo) comes near this; a bigger one is hostile. */
+export const MAX_IDP_RESPONSE_BYTES = 1024 * 1024;
+
+export class ResponseTooLargeError extends Error {
+  readonly code = 'ERR_OIDC_RESPONSE_TOO_LARGE';
+  constructor(url: string) {
+    super(`The IdP response from ${new URL(url).pathname} is larger than ${MAX_IDP_RESPONSE_BYTES} bytes`);
+    this.name = 'ResponseTooLargeError';
+  }
+}
+
+/**
+ * Wraps a fetch so that no IdP response body larger than `maxBytes` is ever buffered: openid-client and
+ * jose read whole bodies with `response.json()`, so a hostile or broken IdP could otherwise make us hold
+ * (and store) megabytes.
+ */
+export function limitedFetch(fetchImpl: typeof fetch, maxBytes = MAX_IDP_RESPONSE_BYTES): typeof fetch {
+  return async (input, init) => {
+    const response = await fetchImpl(input, init);
+    const url = typeof input === 'string' ? input : input instanceof URL ? input.href : input.url;
+    const declared = Number(response.headers.get('content-length'));
+    if (Number.isFinite(declared) && declared > maxBytes) {
+      await response.body?.cancel().catch(() => undefined);
+      throw new ResponseTooLargeError(url);
+    }
+    if (!response.body) return response;
+    const chunks: Uint8Array[] = [];
+    let size = 0;
+    const reader = response.body.getReader();
+    for (;;) {
+      const { done, value } = await reader.read();
+      if (done) break;
+      size += value.byteLength;
+      if (size > maxBytes) {
+        await reader.cancel().catch(() => undefined);
+        throw new ResponseTooLargeError(url);
+      }
+      chunks.push(value);
+    }
+    const body = Buffer.concat(chunks);
+    const limited = new Response(response.status === 204 || response.status === 304 ? null : body, {
+      status: response.status,
+      statusText: response.statusText,
+      headers: response.headers,
+    });
+    // openid-client reads response.url (e.g. for the redirect check); a constructed Response has none.
+    Object.defineProperty(limited, 'url', { value: response.url });
+    Object.defineProperty(limited, 'redirected', { value: response.redirected });
+    return limited;
+  };
+}
