@@ -51,6 +51,28 @@ export async function buildDiagApp(spec: ChildSpec, config: Configure): Promise<
   app.get('/user', auth, guard, (req, res) => {
     res.json({ sub: req.user?.sub });
   });
+  // Alternative: keep req.user lazy with one accessor on the app's request prototype (Express's documented
+  // app.request extension point) instead of one per request object.
+  const patched = new WeakSet<object>();
+  function userGetter(this: { oidc?: unknown }): unknown {
+    return this.oidc instanceof OidcRequestContext ? this.oidc.user : undefined;
+  }
+  function userSetter(this: object, value: unknown): void {
+    Object.defineProperty(this, 'user', { configurable: true, enumerable: true, writable: true, value });
+  }
+  const prototypeAccessor: RequestHandler = (req, _res, next) => {
+    const proto = Object.getPrototypeOf(req) as object;
+    if (!patched.has(proto)) {
+      Object.defineProperty(proto, 'user', { configurable: true, enumerable: true, get: userGetter, set: userSetter });
+      patched.add(proto);
+    }
+    req.oidc = new OidcRequestContext(engine, req);
+    if (engine.route(req.url) !== undefined) return next('route');
+    next();
+  };
+  app.get('/proto-user', prototypeAccessor, guard, (req, res) => {
+    res.json({ sub: req.user?.sub });
+  });
   app.get('/proposed-mw', proposed, readSession);
   app.get('/proposed-user', proposed, guard, (req, res) => {
     res.json({ sub: req.user?.sub });

@@ -20,7 +20,7 @@ import { compare } from './load.js';
 import { describeMachine, hasTaskset, pinSelf } from './machine.js';
 import type { AppKind } from './protocol.js';
 
-const ALL_ROUTES = ['/floor', '/noop', '/assign', '/define-property', '/oidc-mw', '/require-auth', '/user', '/user-twice', '/proposed-mw', '/proposed-user'];
+const ALL_ROUTES = ['/floor', '/noop', '/assign', '/define-property', '/oidc-mw', '/require-auth', '/user', '/user-twice', '/proposed-mw', '/proposed-user', '/proto-user'];
 const ROUTES = process.env.DIAG_ROUTES ? process.env.DIAG_ROUTES.split(',') : ALL_ROUTES;
 const settings = readSettings();
 /** DIAG_KIND=eoc|ours to count a route of the bench's regular apps instead (e.g. DIAG_KIND=eoc DIAG_ROUTES=/guarded). */

@@ -35,6 +35,8 @@ export type Command =
 export interface CpuSnapshot {
   /** process.cpuUsage() user + system, microseconds. */
   cpuMicros: number;
+  /** Of which in the kernel (loopback TCP, syscalls), microseconds. */
+  systemMicros: number;
   /** Requests the HTTP server has received. */
   requests: number;
   /** process.hrtime, nanoseconds (as a number: fine for deltas). */

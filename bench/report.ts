@@ -81,9 +81,9 @@ export function renderTables(r: Results): string {
   if (r.logins) parts.push(
     '### 2. Full login (RP /login -> IdP login pages -> RP /callback)\n\n' +
       table(
-        ['RP', 'logins/s', 'RP CPU ms/login', 'spread', 'logins', 'IdP requests per login (discovery / jwks / authorization / token / userinfo)'],
+        ['RP', 'logins/s', 'RP CPU ms/login', 'of which kernel', 'spread', 'logins', 'IdP requests per login (discovery / jwks / authorization / token / userinfo)'],
         r.logins.rows.map((x) => [
-          x.name, f1(x.loginsPerSec), f2(x.cpuMsPerLogin), `${f0(x.spreadPct)}%`, String(x.logins),
+          x.name, f1(x.loginsPerSec), f2(x.cpuMsPerLogin), f2(x.systemMsPerLogin), `${f0(x.spreadPct)}%`, String(x.logins),
           (['discovery', 'jwks', 'authorization', 'token', 'userinfo'] as const).map((e) => f2(x.idpPerLogin[e] ?? 0)).join(' / '),
         ]),
       ) +

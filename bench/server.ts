@@ -30,7 +30,7 @@ server.keepAliveTimeout = 60_000;
 
 function snapshot(): CpuSnapshot {
   const usage = process.cpuUsage();
-  return { cpuMicros: usage.user + usage.system, requests, wallNanos: Number(process.hrtime.bigint()) };
+  return { cpuMicros: usage.user + usage.system, systemMicros: usage.system, requests, wallNanos: Number(process.hrtime.bigint()) };
 }
 
 async function run(request: Request): Promise<unknown> {

@@ -12,11 +12,13 @@ export interface LoginRow {
   name: string;
   loginsPerSec: number;
   cpuMsPerLogin: number;
+  /** Of which kernel time (the loopback TCP of the IdP calls and the store). */
+  systemMsPerLogin: number;
   spreadPct: number;
   logins: number;
   /** IdP requests per login, by endpoint, over all measured rounds (discovery/JWKS happened at warm-up). */
   idpPerLogin: Partial<Record<IdpEndpoint, number>>;
-  rounds: Array<{ loginsPerSec: number; cpuMsPerLogin: number }>;
+  rounds: Array<{ loginsPerSec: number; cpuMsPerLogin: number; systemMsPerLogin: number }>;
 }
 
 export interface LoginResult {
@@ -45,7 +47,11 @@ export async function logins(world: World): Promise<LoginResult> {
       const after = await child.cpu();
       for (const [endpoint, count] of Object.entries(idp.counters)) acc.counters[endpoint] = (acc.counters[endpoint] ?? 0) + count;
       acc.logins += run.logins;
-      const row = { loginsPerSec: run.logins / run.seconds, cpuMsPerLogin: (after.cpuMicros - before.cpuMicros) / 1000 / run.logins };
+      const row = {
+        loginsPerSec: run.logins / run.seconds,
+        cpuMsPerLogin: (after.cpuMicros - before.cpuMicros) / 1000 / run.logins,
+        systemMsPerLogin: (after.systemMicros - before.systemMicros) / 1000 / run.logins,
+      };
       acc.rounds.push(row);
       world.log(`  round ${r + 1}/${rounds} ${child.spec.name}: ${row.loginsPerSec.toFixed(1)} logins/s, ${row.cpuMsPerLogin.toFixed(2)} ms RP CPU/login`);
     }
@@ -60,6 +66,7 @@ export async function logins(world: World): Promise<LoginResult> {
       name: child.spec.name,
       loginsPerSec: median(acc.rounds.map((x) => x.loginsPerSec)),
       cpuMsPerLogin: median(acc.rounds.map((x) => x.cpuMsPerLogin)),
+      systemMsPerLogin: median(acc.rounds.map((x) => x.systemMsPerLogin)),
       spreadPct: spreadPct(acc.rounds.map((x) => x.loginsPerSec)),
       logins: acc.logins,
       idpPerLogin,
