@@ -1,0 +1,134 @@
+/**
+ * Where the guarded request's overhead goes: `node --import tsx bench/diagnose.ts` serves one route per
+ * slice of the path (bench/diag-app.ts), each from its own child process (so one route's objects never
+ * reach another route's inline caches), and prints server CPU per request, rounds interleaved.
+ * DIAG_ROUTES=/floor,/user picks routes. DIAG_INSTRUCTIONS=1 counts instructions per request instead,
+ * under valgrind (cachegrind): deterministic, immune to the other tenants of a shared machine, slow.
+ */
+import { randomBytes } from 'node:crypto';
+import { readFile, rm } from 'node:fs/promises';
+import { Agent, get } from 'node:http';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { createTestIdp } from '../lib/testing/index.js';
+import type { TestIdp } from '../lib/testing/index.js';
+import { startChild } from './child.js';
+import type { ServerChild } from './child.js';
+import { login } from './driver.js';
+import { readSettings } from './env.js';
+import { compare } from './load.js';
+import { describeMachine, hasTaskset, pinSelf } from './machine.js';
+import type { AppKind } from './protocol.js';
+
+const ALL_ROUTES = ['/floor', '/noop', '/assign', '/define-property', '/oidc-mw', '/require-auth', '/user', '/user-twice', '/proposed-mw', '/proposed-user', '/proto-user'];
+const ROUTES = process.env.DIAG_ROUTES ? process.env.DIAG_ROUTES.split(',') : ALL_ROUTES;
+const settings = readSettings();
+/** DIAG_KIND=eoc|ours to count a route of the bench's regular apps instead (e.g. DIAG_KIND=eoc DIAG_ROUTES=/guarded). */
+const KIND = (process.env.DIAG_KIND ?? 'diag') as AppKind;
+if (!['diag', 'ours', 'eoc'].includes(KIND)) throw new Error('DIAG_KIND must be diag, ours or eoc');
+
+function log(line: string): void {
+  process.stderr.write(`${line}\n`);
+}
+
+/** `count` GETs over 8 keep-alive connections. */
+async function hit(url: string, cookie: string, count: number): Promise<void> {
+  const agent = new Agent({ keepAlive: true, maxSockets: 8 });
+  let sent = 0;
+  const worker = async () => {
+    while (sent < count) {
+      sent += 1;
+      await new Promise<void>((resolve, reject) => {
+        get(url, { agent, headers: { cookie }, timeout: 60_000 }, (res) => {
+          res.resume();
+          res.on('end', () => (res.statusCode === 200 ? resolve() : reject(new Error(`${url}: ${res.statusCode}`))));
+        }).on('error', reject);
+      });
+    }
+  };
+  await Promise.all(Array.from({ length: 8 }, worker));
+  agent.destroy();
+}
+
+async function startAll(count: number, wrapper?: (i: number) => string[], core?: number): Promise<{ idp: TestIdp; children: ServerChild[]; cookies: string[] }> {
+  const children: ServerChild[] = [];
+  for (let i = 0; i < count; i++) {
+    children.push(
+      await startChild(
+        { name: `diag-${i}`, kind: KIND, store: 'memory', redisUrl: settings.redisUrl, redisPrefix: 'unused:', secret: randomBytes(16).toString('hex') },
+        { core, cpuProfDir: settings.cpuProfDir, ...(wrapper ? { wrapper: wrapper(i) } : {}) },
+      ),
+    );
+  }
+  const idp = await createTestIdp({
+    clients: children.map((c) => ({ client_id: c.spec.name, client_secret: `${c.spec.name}-secret`, redirect_uris: [`${c.baseUrl}/callback`] })),
+  });
+  const cookies: string[] = [];
+  for (const c of children) {
+    await c.request({ cmd: 'configure', issuer: idp.issuer, clientId: c.spec.name, clientSecret: `${c.spec.name}-secret`, baseUrl: c.baseUrl });
+    cookies.push((await login(c.baseUrl, idp)).cookie);
+  }
+  return { idp, children, cookies };
+}
+
+async function cpuMode(): Promise<void> {
+  const pin = settings.pin && describeMachine().cores >= 2 && hasTaskset() && pinSelf(1);
+  const { idp, children, cookies } = await startAll(ROUTES.length, undefined, pin ? 0 : undefined);
+  try {
+    const rows = await compare(
+      ROUTES.map((path, i) => ({ name: path, child: children[i] as ServerChild, path, cookies: [cookies[i] as string] })),
+      settings,
+      { idp },
+      log,
+    );
+    const floor = rows[0]?.cpuUs ?? Number.NaN;
+    process.stdout.write('| route | req/s | CPU us/req | vs first | spread |\n| --- | --- | --- | --- | --- |\n');
+    for (const row of rows) {
+      const diff = row.cpuUs - floor;
+      process.stdout.write(`| ${row.name} | ${Math.round(row.rps)} | ${row.cpuUs.toFixed(1)} | ${(diff >= 0 ? '+' : '') + diff.toFixed(1)} | ${Math.round(row.spreadPct)}% |\n`);
+    }
+  } finally {
+    await Promise.all(children.map((c) => c.close()));
+    await idp.close();
+  }
+}
+
+/** Instructions of one server process that served `count` requests to `path` (after one login). */
+async function instructions(path: string, count: number): Promise<number> {
+  const out = join(tmpdir(), `oidc-bench-cachegrind-${process.pid}-${randomBytes(4).toString('hex')}.out`);
+  const wrapper = ['valgrind', '--tool=cachegrind', '--cache-sim=no', '--smc-check=all-non-file', `--cachegrind-out-file=${out}`, '--log-file=/dev/null'];
+  const { idp, children, cookies } = await startAll(1, () => wrapper);
+  const child = children[0] as ServerChild;
+  try {
+    if (path === 'login') {
+      // whole logins through the RP (DIAG_ROUTES=login): /login, IdP pages, /callback
+      for (let i = 0; i < count; i++) await login(child.baseUrl, idp, i % 2 ? 'bob' : 'alice');
+    } else {
+      await hit(child.baseUrl + path, cookies[0] as string, count);
+    }
+  } finally {
+    await child.close();
+    await idp.close();
+  }
+  const text = await readFile(out, 'utf8');
+  await rm(out, { force: true });
+  const summary = /^summary:\s+(\d+)/m.exec(text);
+  if (!summary) throw new Error(`no cachegrind summary in ${out}`);
+  return Number(summary[1]);
+}
+
+async function instructionMode(): Promise<void> {
+  const low = Number(process.env.DIAG_LOW ?? 2000);
+  const high = Number(process.env.DIAG_HIGH ?? 6000);
+  process.stdout.write(`| route | instructions per request (slope between ${low} and ${high} requests) |\n| --- | --- |\n`);
+  for (const path of ROUTES) {
+    const a = await instructions(path, low);
+    const b = await instructions(path, high);
+    process.stdout.write(`| ${path} | ${Math.round((b - a) / (high - low)).toLocaleString('en-US')} |\n`);
+  }
+}
+
+(process.env.DIAG_INSTRUCTIONS === '1' ? instructionMode() : cpuMode()).catch((err: unknown) => {
+  log(err instanceof Error ? (err.stack ?? err.message) : String(err));
+  process.exitCode = 1;
+});

@@ -1,0 +1,56 @@
+/** 1. Guarded-route throughput: ours vs the session-only floor vs a bare route vs express-openid-connect. */
+import { login } from '../driver.js';
+import { compare } from '../load.js';
+import type { Target, TargetResult } from '../load.js';
+import type { World } from '../setup.js';
+import { ratio } from '../stats.js';
+
+export interface ThroughputResult {
+  rows: TargetResult[];
+  ratios: Record<string, number>;
+}
+
+export async function throughput(world: World, cookies: Record<string, string>): Promise<ThroughputResult> {
+  const { oursMemory, oursRedis, eoc, settings } = world;
+  const lane = async (name: string, route: string, path: string): Promise<Target> => {
+    const child = world.lanes.get(`${name}:${route}`);
+    if (!child) throw new Error(`no lane ${name}:${route}`);
+    return { name: '', child, path, cookies: [(await login(child.baseUrl, world.idp)).cookie] };
+  };
+  const targets: Target[] = [
+    { ...(await lane('ours-memory', 'bare', '/bare')), name: 'bare route (no session)' },
+    { ...(await lane('ours-memory', 'session-only', '/session-only')), name: 'MemoryStore: session-only (floor)' },
+    { ...(await lane('ours-memory', 'mounted', '/mounted')), name: 'MemoryStore: session-only after oidc()' },
+    { name: 'MemoryStore: ours requireAuth + req.user', child: oursMemory, path: '/guarded', cookies: [cookies['ours-memory'] as string] },
+  ];
+  if (oursRedis) {
+    targets.push(
+      { ...(await lane('ours-redis', 'session-only', '/session-only')), name: 'Redis: session-only (floor)' },
+      { ...(await lane('ours-redis', 'mounted', '/mounted')), name: 'Redis: session-only after oidc()' },
+      { name: 'Redis: ours requireAuth + req.user', child: oursRedis, path: '/guarded', cookies: [cookies['ours-redis'] as string] },
+    );
+  }
+  targets.push({ name: 'express-openid-connect requiresAuth + req.oidc.user', child: eoc, path: '/guarded', cookies: [cookies.eoc as string] });
+  if (settings.targets) {
+    const pattern = new RegExp(settings.targets);
+    targets.splice(0, targets.length, ...targets.filter((t) => pattern.test(t.name)));
+  }
+  world.log(`1. guarded throughput: ${targets.length} targets, ${settings.rounds} rounds x ${settings.duration}s, ${settings.connections} connections`);
+  const rows = await compare(targets, settings, { idp: world.idp, ...(world.redisCpu ? { redisCpu: world.redisCpu } : {}) }, world.log);
+  const by = (name: string) => rows.find((r) => r.name === name);
+  const ratios: Record<string, number> = {};
+  const set = (key: string, a: TargetResult | undefined, b: TargetResult | undefined, field: 'rps' | 'cpuUs') => {
+    if (a && b) ratios[key] = ratio(a[field], b[field]);
+  };
+  const eocRow = by('express-openid-connect requiresAuth + req.oidc.user');
+  for (const store of ['MemoryStore', 'Redis']) {
+    const ours = by(`${store}: ours requireAuth + req.user`);
+    const floor = by(`${store}: session-only (floor)`);
+    set(`${store}: ours / session-only (req/s)`, ours, floor, 'rps');
+    set(`${store}: ours / express-openid-connect (req/s)`, ours, eocRow, 'rps');
+    set(`${store}: express-openid-connect / ours (CPU per request)`, eocRow, ours, 'cpuUs');
+    set(`${store}: ours / session-only (CPU per request)`, ours, floor, 'cpuUs');
+  }
+  set('express-openid-connect / MemoryStore session-only (req/s)', eocRow, by('MemoryStore: session-only (floor)'), 'rps');
+  return { rows, ratios };
+}
