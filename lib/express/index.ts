@@ -64,29 +64,38 @@ declare global {
   }
 }
 
+/** `res.oidc`: start a login or a logout from any route. A class, so a request costs one small object. */
+class ResponseActions {
+  private readonly engine: OidcEngine;
+  private readonly req: Request;
+  private readonly res: Response;
+
+  constructor(engine: OidcEngine, req: Request, res: Response) {
+    this.engine = engine;
+    this.req = req;
+    this.res = res;
+  }
+
+  async login(options: LoginOptions = {}): Promise<void> {
+    const overrides = appLoginOverrides(options, 'res.oidc.login()');
+    const result = await this.engine.login(toHttpRequest(this.req), expressSessionPort(this.req, this.engine.cfg.sessionKey), overrides);
+    writeResult(this.res, result);
+  }
+
+  async logout(options: LogoutOptions = {}): Promise<void> {
+    const session = expressSessionPort(this.req, this.engine.cfg.sessionKey);
+    const user = this.req.oidc?.user as Record<string, unknown> | undefined;
+    writeResult(this.res, await this.engine.logout(toHttpRequest(this.req), session, this.req, user, options));
+  }
+}
+
 function attachContext(engine: OidcEngine, req: Request, res: Response): void {
   const context = new OidcRequestContext(engine, req);
   req.oidc = context;
-  Object.defineProperty(req, 'user', {
-    configurable: true,
-    enumerable: true,
-    get: () => context.user,
-    set(value: unknown) {
-      Object.defineProperty(req, 'user', { configurable: true, enumerable: true, writable: true, value });
-    },
-  });
-  res.oidc = {
-    login: async (options = {}) => {
-      const overrides = appLoginOverrides(options, 'res.oidc.login()');
-      const result = await engine.login(toHttpRequest(req), expressSessionPort(req, engine.cfg.sessionKey), overrides);
-      writeResult(res, result);
-    },
-    logout: async (options = {}) => {
-      const session = expressSessionPort(req, engine.cfg.sessionKey);
-      const user = req.oidc?.user as Record<string, unknown> | undefined;
-      writeResult(res, await engine.logout(toHttpRequest(req), session, req, user, options));
-    },
-  };
+  // A plain data property: an accessor defined per request would give every request object its own
+  // hidden class and slow down every later property access in Express (measured: bench/, BENCHMARKS.md).
+  req.user = context.user;
+  res.oidc = new ResponseActions(engine, req, res);
 }
 
 async function handleRoute(engine: OidcEngine, route: RouteMatch, req: Request, res: Response): Promise<void> {

@@ -28,24 +28,21 @@ export function guardStaleWrites(req: Request, key: string): void {
   const loaded = (session[key] as OidcSessionData | undefined)?.auth;
   if (!loaded) return;
   const save = session.save;
-  Object.defineProperty(session, DIRECT_SAVE, { value: save, enumerable: false, configurable: true });
-  Object.defineProperty(session, 'save', {
-    configurable: true,
-    enumerable: false,
-    writable: true,
-    value: function guardedSave(this: GuardedSession, callback?: SaveCallback): GuardedSession {
-      store.get(this.id, (err, stored) => {
-        if (err) return void save.call(this, callback);
-        if (!stored) return void callback?.();
-        const mine = (this[key] as OidcSessionData | undefined)?.auth;
-        const theirs = (stored[key] as OidcSessionData | undefined)?.auth;
-        if (mine && (!theirs || theirs.accessToken !== mine.accessToken || theirs.refreshToken !== mine.refreshToken)) {
-          const { auth: _stale, ...rest } = this[key] as OidcSessionData;
-          this[key] = theirs ? { ...rest, auth: theirs } : rest;
-        }
-        save.call(this, callback);
-      });
-      return this;
-    },
-  });
+  // Plain assignments (not defineProperty): express-session already made `save` an own writable property,
+  // and a symbol key is never serialised.
+  (session as unknown as Record<symbol, unknown>)[DIRECT_SAVE] = save;
+  session.save = function guardedSave(this: GuardedSession, callback?: SaveCallback): GuardedSession {
+    store.get(this.id, (err, stored) => {
+      if (err) return void save.call(this, callback);
+      if (!stored) return void callback?.();
+      const mine = (this[key] as OidcSessionData | undefined)?.auth;
+      const theirs = (stored[key] as OidcSessionData | undefined)?.auth;
+      if (mine && (!theirs || theirs.accessToken !== mine.accessToken || theirs.refreshToken !== mine.refreshToken)) {
+        const { auth: _stale, ...rest } = this[key] as OidcSessionData;
+        this[key] = theirs ? { ...rest, auth: theirs } : rest;
+      }
+      save.call(this, callback);
+    });
+    return this;
+  };
 }

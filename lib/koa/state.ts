@@ -3,7 +3,7 @@ import { appLoginOverrides } from '../core/app-login.js';
 import type { LoginOptions, LogoutOptions } from '../core/app-login.js';
 import type { OidcEngine } from '../core/engine.js';
 import { LoginContext } from '../core/login-context.js';
-import type { SessionPort } from '../core/session-data.js';
+import type { AuthenticatedSession, SessionPort } from '../core/session-data.js';
 import type { OidcUser } from '../core/user.js';
 import { toHttpRequest, writeResult } from './http-bridge.js';
 import { readSessionData } from './session-port.js';
@@ -22,6 +22,12 @@ export class OidcState<User extends OidcUser = OidcUser> extends LoginContext<Us
     super(engine, { read: () => readSessionData(ctx, key), port: () => port, appRequest: ctx });
     this.ctx = ctx;
     this.port = port;
+  }
+
+  /** After a refresh within this request, `ctx.state.user` follows the new ID token's claims. */
+  override adopt(auth: AuthenticatedSession): void {
+    super.adopt(auth);
+    this.ctx.state.user = this.user;
   }
 
   /** Starts a login from any route (a sign-up button with `prompt: 'create'`...): answers with the redirect. */
