@@ -5,34 +5,32 @@ import type { AuthenticatedSession, OidcSessionData, SessionPort } from './sessi
 import { buildUser } from './user.js';
 import type { OidcUser } from './user.js';
 
-/** How a request context reaches its session; each adapter supplies one. */
-export interface SessionAccess {
-  /** Our data in the request's session, without I/O (undefined when there is no session). */
-  read(): OidcSessionData | undefined;
-  /** The session as a SessionPort, for refreshes (throws when the session middleware is missing). */
-  port(): SessionPort;
-  /** The framework's own request (Express `req`, Koa `ctx`), handed to the hooks. */
-  appRequest: unknown;
-}
-
 /**
  * The login of the current request, framework-free: Express exposes it as `req.oidc`, Koa as
- * `ctx.state.oidc`. Reads the session lazily and costs nothing until used.
+ * `ctx.state.oidc`. Each adapter says how to reach its session. Reads the session lazily and costs
+ * nothing until used; the user object is built once per request.
  */
-export class LoginContext<User extends OidcUser = OidcUser> {
+export abstract class LoginContext<User extends OidcUser = OidcUser> {
   /** @internal */
   readonly engine: OidcEngine;
-  private readonly access: SessionAccess;
   /** Tokens refreshed during this request by another request's flight (the store already has them). */
   private refreshed: AuthenticatedSession | undefined;
+  private builtFor: AuthenticatedSession | undefined;
+  private builtUser: User | undefined;
 
-  constructor(engine: OidcEngine, access: SessionAccess) {
+  constructor(engine: OidcEngine) {
     this.engine = engine;
-    this.access = access;
   }
 
+  /** Our data in the request's session, without I/O (undefined when there is no session). */
+  protected abstract readSession(): OidcSessionData | undefined;
+  /** The session as a SessionPort, for refreshes (throws when the session middleware is missing). */
+  protected abstract sessionPort(): SessionPort;
+  /** The framework's own request (Express `req`, Koa `ctx`), handed to the hooks. */
+  abstract get appRequest(): unknown;
+
   private get auth(): AuthenticatedSession | undefined {
-    const stored = this.engine.authenticated(this.access.read());
+    const stored = this.engine.authenticated(this.readSession());
     return stored && this.refreshed && stored.refreshToken !== this.refreshed.refreshToken && stored.sub === this.refreshed.sub
       ? this.refreshed
       : stored;
@@ -50,12 +48,7 @@ export class LoginContext<User extends OidcUser = OidcUser> {
 
   /** @internal The session port of this request. */
   session(): SessionPort {
-    return this.access.port();
-  }
-
-  /** @internal The framework's request, for the hooks. */
-  get appRequest(): unknown {
-    return this.access.appRequest;
+    return this.sessionPort();
   }
 
   /** @internal The scope asked for at login, for when the token response did not name the granted scope. */
@@ -75,7 +68,11 @@ export class LoginContext<User extends OidcUser = OidcUser> {
   get user(): User | undefined {
     const auth = this.auth;
     if (!auth) return undefined;
-    return (auth.user ?? buildUser(this.engine.claims.get(auth.idToken), auth.userinfo)) as User;
+    if (auth !== this.builtFor) {
+      this.builtFor = auth;
+      this.builtUser = (auth.user ?? buildUser(this.engine.claims.get(auth.idToken), auth.userinfo)) as User;
+    }
+    return this.builtUser;
   }
 
   /** All claims of the (verified) ID token, protocol claims included. */
@@ -113,7 +110,7 @@ export class LoginContext<User extends OidcUser = OidcUser> {
   async getAccessToken(options: { minTtl?: number } = {}): Promise<string> {
     const auth = this.auth;
     if (!auth) throw new OidcError('ERR_OIDC_UNAUTHENTICATED', 'Not logged in');
-    const fresh = await this.engine.freshLogin(this.access.port(), auth, options.minTtl ?? 60, this.access.appRequest);
+    const fresh = await this.engine.freshLogin(this.sessionPort(), auth, options.minTtl ?? 60, this.appRequest);
     this.adopt(fresh);
     return fresh.accessToken;
   }

@@ -44,25 +44,28 @@ export function buildUser(idTokenClaims: JWTPayload, userinfo: Record<string, un
   return user as OidcUser;
 }
 
-const CLAIMS_CACHE_SIZE = 1000;
+const CLAIMS_CACHE_SIZE = 5000;
 
 /**
- * Decodes (already verified) ID tokens, remembering the last results: a guarded request then costs a
- * Map lookup instead of a base64 + JSON parse. Held per middleware instance, bounded.
+ * Decodes (already verified) ID tokens, remembering the most recently used ones: a guarded request then
+ * costs a Map lookup instead of a base64 + JSON parse. Held per middleware instance, bounded (LRU).
  */
 export class ClaimsCache {
   private readonly entries = new Map<string, JWTPayload>();
 
   get(idToken: string): JWTPayload {
     let claims = this.entries.get(idToken);
-    if (!claims) {
+    if (claims) {
+      // Map iteration order is insertion order: re-inserting makes this the most recent entry.
+      this.entries.delete(idToken);
+    } else {
       claims = Object.freeze(decodeJwt(idToken));
       if (this.entries.size >= CLAIMS_CACHE_SIZE) {
         const oldest = this.entries.keys().next().value;
         if (oldest !== undefined) this.entries.delete(oldest);
       }
-      this.entries.set(idToken, claims);
     }
+    this.entries.set(idToken, claims);
     return claims;
   }
 }

@@ -89,12 +89,24 @@ class ResponseActions {
   }
 }
 
+const USER_PROPERTY: PropertyDescriptor = {
+  configurable: true,
+  enumerable: true,
+  get(this: Request): unknown {
+    return this.oidc?.user;
+  },
+  set(this: Request, value: unknown): void {
+    // Another middleware (passport, a test) assigning req.user gets an ordinary property of its own.
+    Object.defineProperty(this, 'user', { configurable: true, enumerable: true, writable: true, value });
+  },
+};
+
 function attachContext(engine: OidcEngine, req: Request, res: Response): void {
-  const context = new OidcRequestContext(engine, req);
-  req.oidc = context;
-  // A plain data property: an accessor defined per request would give every request object its own
-  // hidden class and slow down every later property access in Express (measured: bench/, BENCHMARKS.md).
-  req.user = context.user;
+  req.oidc = new OidcRequestContext(engine, req);
+  // A lazy accessor built from two shared functions: every request object takes the same hidden-class
+  // transition. (A getter closure per request gave each request its own hidden class and slowed every
+  // later property access in Express: bench/, BENCHMARKS.md.)
+  Object.defineProperty(req, 'user', USER_PROPERTY);
   res.oidc = new ResponseActions(engine, req, res);
 }
 

@@ -1,7 +1,7 @@
 import type { Request } from 'express';
 import type { OidcEngine } from '../core/engine.js';
 import { LoginContext } from '../core/login-context.js';
-import type { AuthenticatedSession } from '../core/session-data.js';
+import type { OidcSessionData, SessionPort } from '../core/session-data.js';
 import type { OidcUser } from '../core/user.js';
 import { expressSessionPort, readSessionData } from './session-port.js';
 
@@ -10,14 +10,20 @@ export class OidcRequestContext<User extends OidcUser = OidcUser> extends LoginC
   private readonly req: Request;
 
   constructor(engine: OidcEngine, req: Request) {
-    const key = engine.cfg.sessionKey;
-    super(engine, { read: () => readSessionData(req, key), port: () => expressSessionPort(req, key), appRequest: req });
+    super(engine);
     this.req = req;
   }
 
-  /** After a refresh within this request, `req.user` follows the new ID token's claims. */
-  override adopt(auth: AuthenticatedSession): void {
-    super.adopt(auth);
-    this.req.user = this.user as Express.User | undefined;
+  protected readSession(): OidcSessionData | undefined {
+    return readSessionData(this.req, this.engine.cfg.sessionKey);
   }
+
+  protected sessionPort(): SessionPort {
+    return expressSessionPort(this.req, this.engine.cfg.sessionKey);
+  }
+
+  get appRequest(): Request {
+    return this.req;
+  }
+
 }

@@ -2,17 +2,40 @@ import type { Request } from 'express';
 import type { OidcSessionData } from '../core/session-data.js';
 
 type SaveCallback = (err?: unknown) => void;
-interface GuardedSession {
-  id: string;
-  save(callback?: SaveCallback): unknown;
-  [key: string]: unknown;
-}
+type Save = (this: GuardedSession, callback?: SaveCallback) => unknown;
 interface Store {
   get(sid: string, callback: (err: unknown, session?: Record<string, unknown> | null) => void): void;
 }
 
 /** The session's own save, for the library's writes that already re-read the store (refresh, login). */
-export const DIRECT_SAVE = Symbol('oidc-session.directSave');
+export const DIRECT_SAVE: unique symbol = Symbol('oidc-session.directSave');
+const SESSION_KEY: unique symbol = Symbol('oidc-session.sessionKey');
+
+interface GuardedSession {
+  id: string;
+  req: { sessionStore: Store };
+  save: Save;
+  [DIRECT_SAVE]?: Save;
+  [SESSION_KEY]?: string;
+  [key: string]: unknown;
+}
+
+function guardedSave(this: GuardedSession, callback?: SaveCallback): GuardedSession {
+  const save = this[DIRECT_SAVE] as Save;
+  const key = this[SESSION_KEY] as string;
+  this.req.sessionStore.get(this.id, (err, stored) => {
+    if (err) return void save.call(this, callback);
+    if (!stored) return void callback?.();
+    const mine = (this[key] as OidcSessionData | undefined)?.auth;
+    const theirs = (stored[key] as OidcSessionData | undefined)?.auth;
+    if (mine && (!theirs || theirs.accessToken !== mine.accessToken || theirs.refreshToken !== mine.refreshToken)) {
+      const { auth: _stale, ...rest } = this[key] as OidcSessionData;
+      this[key] = theirs ? { ...rest, auth: theirs } : rest;
+    }
+    save.call(this, callback);
+  });
+  return this;
+}
 
 /**
  * express-session saves a modified session at the end of every request. A request that loaded a logged-in
@@ -23,26 +46,11 @@ export const DIRECT_SAVE = Symbol('oidc-session.directSave');
  */
 export function guardStaleWrites(req: Request, key: string): void {
   const session = (req as unknown as { session?: GuardedSession }).session;
-  const store = (req as unknown as { sessionStore?: Store }).sessionStore;
-  if (!session || !store || Object.hasOwn(session, DIRECT_SAVE)) return;
-  const loaded = (session[key] as OidcSessionData | undefined)?.auth;
-  if (!loaded) return;
-  const save = session.save;
-  // Plain assignments (not defineProperty): express-session already made `save` an own writable property,
-  // and a symbol key is never serialised.
-  (session as unknown as Record<symbol, unknown>)[DIRECT_SAVE] = save;
-  session.save = function guardedSave(this: GuardedSession, callback?: SaveCallback): GuardedSession {
-    store.get(this.id, (err, stored) => {
-      if (err) return void save.call(this, callback);
-      if (!stored) return void callback?.();
-      const mine = (this[key] as OidcSessionData | undefined)?.auth;
-      const theirs = (stored[key] as OidcSessionData | undefined)?.auth;
-      if (mine && (!theirs || theirs.accessToken !== mine.accessToken || theirs.refreshToken !== mine.refreshToken)) {
-        const { auth: _stale, ...rest } = this[key] as OidcSessionData;
-        this[key] = theirs ? { ...rest, auth: theirs } : rest;
-      }
-      save.call(this, callback);
-    });
-    return this;
-  };
+  if (!session?.req?.sessionStore || Object.hasOwn(session, DIRECT_SAVE)) return;
+  if (!(session[key] as OidcSessionData | undefined)?.auth) return;
+  // Plain assignments and one shared function: express-session already made `save` an own writable
+  // property, symbol keys are never serialised, and a request costs no closure.
+  session[DIRECT_SAVE] = session.save;
+  session[SESSION_KEY] = key;
+  session.save = guardedSave;
 }

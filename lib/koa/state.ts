@@ -3,7 +3,7 @@ import { appLoginOverrides } from '../core/app-login.js';
 import type { LoginOptions, LogoutOptions } from '../core/app-login.js';
 import type { OidcEngine } from '../core/engine.js';
 import { LoginContext } from '../core/login-context.js';
-import type { AuthenticatedSession, SessionPort } from '../core/session-data.js';
+import type { AuthenticatedSession, OidcSessionData, SessionPort } from '../core/session-data.js';
 import type { OidcUser } from '../core/user.js';
 import { toHttpRequest, writeResult } from './http-bridge.js';
 import { readSessionData } from './session-port.js';
@@ -18,10 +18,21 @@ export class OidcState<User extends OidcUser = OidcUser> extends LoginContext<Us
   private readonly port: SessionPort;
 
   constructor(engine: OidcEngine, ctx: Context, port: SessionPort) {
-    const key = engine.cfg.sessionKey;
-    super(engine, { read: () => readSessionData(ctx, key), port: () => port, appRequest: ctx });
+    super(engine);
     this.ctx = ctx;
     this.port = port;
+  }
+
+  protected readSession(): OidcSessionData | undefined {
+    return readSessionData(this.ctx, this.engine.cfg.sessionKey);
+  }
+
+  protected sessionPort(): SessionPort {
+    return this.port;
+  }
+
+  get appRequest(): Context {
+    return this.ctx;
   }
 
   /** After a refresh within this request, `ctx.state.user` follows the new ID token's claims. */
