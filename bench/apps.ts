@@ -12,6 +12,7 @@ import type { RequestHandler } from 'express';
 import session from 'express-session';
 import { createClient } from 'redis';
 import { MemorySessionIndex } from '../lib/core/session-index.js';
+import { createRedisSessionIndex } from '../lib/redis/index.js';
 import { oidc } from '../lib/express/index.js';
 import type { Command, OwnerEntry, ChildSpec } from './protocol.js';
 
@@ -44,7 +45,8 @@ export async function buildOursApp(spec: ChildSpec, config: Configure): Promise<
   const store = client ? new RedisStore({ client, prefix: sessionPrefix, ttl: SESSION_TTL_SEC }) : new session.MemoryStore();
   let clockOffset = 0;
   const clock = () => Date.now() + clockOffset;
-  const sessionIndex = new MemorySessionIndex(clock);
+  // The Redis app indexes sessions in Redis too, so the back-channel logout rows measure the Redis lookup.
+  const sessionIndex = client ? createRedisSessionIndex(client, { prefix: spec.redisPrefix }) : new MemorySessionIndex(clock);
   const logoutTimings: Array<{ ms: number; status: number }> = [];
 
   const auth = oidc({

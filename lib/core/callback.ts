@@ -39,7 +39,7 @@ export function parseCallbackParams(raw: string): { params: URLSearchParams; sta
 /** RFC 9207 and the IdP's error answer, judged against the transaction's provider before any token call. */
 function checkAuthorizationResponse(provider: DiscoveredProvider, params: URLSearchParams): void {
   const iss = params.get('iss');
-  const server = provider.config.serverMetadata();
+  const server = provider.metadata;
   if (iss !== null && iss !== provider.issuer) throw invalidCallback('The callback "iss" does not match the issuer of this login');
   if (iss === null && server.authorization_response_iss_parameter_supported === true) {
     throw invalidCallback('The callback has no "iss" although the IdP promises one (RFC 9207)');
@@ -105,7 +105,7 @@ export async function completeCallback(
   }
 
   let userinfo: Record<string, unknown> | undefined;
-  if (cfg.fetchUserinfo && provider.config.serverMetadata().userinfo_endpoint) {
+  if (cfg.fetchUserinfo && provider.metadata.userinfo_endpoint) {
     try {
       userinfo = await client.fetchUserInfo(provider.config, tokens.access_token, claims.sub);
     } catch (err) {

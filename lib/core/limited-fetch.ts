@@ -23,7 +23,9 @@ export function limitedFetch(fetchImpl: typeof fetch, maxBytes = MAX_IDP_RESPONS
       await response.body?.cancel().catch(() => undefined);
       throw new ResponseTooLargeError(url);
     }
-    if (!response.body) return response;
+    // fetch enforces a declared Content-Length (a longer body is an error), so such a body is bounded
+    // already; only a chunked one has to be counted while it is read.
+    if (!response.body || (response.headers.has('content-length') && Number.isFinite(declared))) return response;
     const chunks: Uint8Array[] = [];
     let size = 0;
     const reader = response.body.getReader();

@@ -9,7 +9,7 @@ import { toIdpError } from './upstream-error.js';
  * token. A failure is logged and never blocks the logout.
  */
 export async function revokeTokens(cfg: ResolvedConfig, provider: DiscoveredProvider, auth: AuthenticatedSession): Promise<void> {
-  if (!provider.config.serverMetadata().revocation_endpoint) return;
+  if (!provider.metadata.revocation_endpoint) return;
   const tokens: Array<[string, string]> = [];
   if (auth.refreshToken) tokens.push([auth.refreshToken, 'refresh_token']);
   tokens.push([auth.accessToken, 'access_token']);
@@ -25,7 +25,7 @@ export async function revokeTokens(cfg: ResolvedConfig, provider: DiscoveredProv
 
 /** RP-initiated logout URL, or undefined when the IdP has no end_session_endpoint. */
 export function endSessionUrl(cfg: ResolvedConfig, provider: DiscoveredProvider, auth: AuthenticatedSession | undefined): URL | undefined {
-  if (!provider.config.serverMetadata().end_session_endpoint) return undefined;
+  if (!provider.metadata.end_session_endpoint) return undefined;
   const postLogout = new URL(cfg.baseUrl.href);
   postLogout.pathname = cfg.baseUrl.pathname.replace(/\/$/, '') + cfg.routes.postLogoutRedirect;
   return client.buildEndSessionUrl(provider.config, {

@@ -12,6 +12,8 @@ export interface DiscoveredProvider {
   readonly settings: ResolvedProvider;
   readonly config: client.Configuration;
   readonly issuer: string;
+  /** The IdP metadata, read once (openid-client copies it on every serverMetadata() call). */
+  readonly metadata: Readonly<client.ServerMetadata>;
   readonly jwks: JWTVerifyGetKey;
 }
 
@@ -128,6 +130,6 @@ export class ProviderClient {
       cacheMaxAge: 300_000,
       [joseCustomFetch]: fetchImpl as never,
     });
-    return { settings, config, issuer: server.issuer, jwks };
+    return { settings, config, issuer: server.issuer, metadata: server, jwks };
   }
 }
