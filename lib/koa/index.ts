@@ -88,6 +88,7 @@ export function oidc(options: KoaOidcOptions): OidcMiddleware {
     // Refuses a missing or cookie-only koa-session on the first request, before anything is stored.
     const session = new KoaSessionPort(ctx, engine.cfg.sessionKey);
     attachState(engine, ctx, session);
+    session.noteLoaded();
     if (!cookieChecked) {
       cookieChecked = true;
       warnAboutCookie(engine, ctx);

@@ -83,6 +83,8 @@ export class KoaSessionPort implements SessionPort {
   private storeInstance: KoaSessionStore | undefined;
   /** This request saved a login into the session (see settle()). */
   private savedLogin = false;
+  /** The logged-in session as loaded (JSON), to notice at the end whether the request changed it. */
+  private loadedLogin: string | undefined;
 
   constructor(ctx: Context, key: string) {
     this.ctx = ctx;
@@ -184,9 +186,34 @@ export class KoaSessionPort implements SessionPort {
    * session is dropped instead. Costs one store read, only on requests that saved a login.
    */
   async settle(): Promise<void> {
-    if (!this.savedLogin) return;
+    const session = withSession(this.ctx).session as KoaSession | null | undefined;
+    const changedLogin = this.loadedLogin !== undefined && !!session && JSON.stringify(session.toJSON()) !== this.loadedLogin;
+    if (!this.savedLogin && !changedLogin) return;
     this.savedLogin = false;
+    this.loadedLogin = undefined;
     const stored = await this.readStored().catch(() => undefined);
-    if (stored === null) withSession(this.ctx).session = null;
+    if (stored === null) {
+      withSession(this.ctx).session = null;
+      return;
+    }
+    // The request changed a session it loaded logged in: the store's login is newer when another request
+    // refreshed the tokens (or ended the login) meanwhile, so that one is what gets written back.
+    const current = withSession(this.ctx).session as KoaSession | null | undefined;
+    const mine = current?.[this.key] as OidcSessionData | undefined;
+    if (!changedLogin || !current || !mine?.auth || stored === undefined) return;
+    const theirs = stored?.auth;
+    if (!theirs || theirs.accessToken !== mine.auth.accessToken || theirs.refreshToken !== mine.auth.refreshToken) {
+      const { auth: _stale, ...rest } = mine;
+      current[this.key] = theirs ? { ...rest, auth: theirs } : rest;
+    }
+  }
+
+  /**
+   * Called when the request starts: remembers a logged-in session as loaded, so that settle() can tell
+   * whether the request changed it (a JSON copy, only for logged-in sessions).
+   */
+  noteLoaded(): void {
+    const session = withSession(this.ctx).session as KoaSession | null | undefined;
+    if (session && (session[this.key] as OidcSessionData | undefined)?.auth) this.loadedLogin = JSON.stringify(session.toJSON());
   }
 }
