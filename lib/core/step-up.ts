@@ -1,5 +1,3 @@
-import type { AuthenticatedSession } from './session-data.js';
-
 /** What a route asks of the login: `acr_values` (space separated) and/or a maximum age in seconds. */
 export interface StepUpRequirement {
   acrValues?: string;
@@ -39,4 +37,3 @@ export function stepUpChallenge(realm: string, params: Record<string, string>): 
   return 'Bearer ' + attrs.join(', ');
 }
 
-export type { AuthenticatedSession };

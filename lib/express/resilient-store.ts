@@ -2,6 +2,7 @@ import session from 'express-session';
 import type { SessionData, Store } from 'express-session';
 import type { Request } from 'express';
 import { OidcError } from '../core/errors.js';
+import { resolveStoreTimeout, storeUnavailable } from '../core/store-deadline.js';
 
 export interface ResilientStoreOptions {
   /** Milliseconds a store call may take before it fails with ERR_OIDC_STORE_UNAVAILABLE. Default 2000. */
@@ -11,18 +12,12 @@ export interface ResilientStoreOptions {
 type StoreMethod = 'get' | 'set' | 'destroy' | 'touch' | 'all' | 'length' | 'clear';
 type AnyStore = Store & Partial<Record<StoreMethod, (...args: unknown[]) => unknown>>;
 
-const DEFAULT_TIMEOUT_MS = 2000;
-
 function invalid(message: string): OidcError {
   return new OidcError('ERR_OIDC_INVALID_CONFIG', `resilientStore(): ${message}`);
 }
 
 function unavailable(method: StoreMethod, cause: unknown): OidcError {
-  if (cause instanceof OidcError) return cause;
-  return new OidcError('ERR_OIDC_STORE_UNAVAILABLE', `The session store is unavailable (${method} failed)`, {
-    cause,
-    headers: { 'Retry-After': '1' },
-  });
+  return storeUnavailable(`The session store is unavailable (${method} failed)`, cause);
 }
 
 /**
@@ -114,9 +109,6 @@ export function resilientStore(store: Store, options: ResilientStoreOptions = {}
   }
   if (typeof options !== 'object' || options === null) throw invalid('options must be an object');
   for (const key of Object.keys(options)) if (key !== 'timeoutMs') throw invalid(`unknown option "${key}"`);
-  const timeoutMs = options.timeoutMs ?? DEFAULT_TIMEOUT_MS;
-  if (typeof timeoutMs !== 'number' || !Number.isFinite(timeoutMs) || timeoutMs < 1 || timeoutMs > 60_000) {
-    throw invalid('"timeoutMs" must be a number of milliseconds from 1 to 60000');
-  }
+  const timeoutMs = resolveStoreTimeout('resilientStore', options.timeoutMs);
   return new ResilientStore(inner, timeoutMs);
 }

@@ -1,4 +1,5 @@
 import { OidcError } from '../core/errors.js';
+import { resolveStoreTimeout, withDeadline } from '../core/store-deadline.js';
 import type { KoaSessionStore } from './session-port.js';
 
 export interface ResilientStoreOptions {
@@ -7,37 +8,12 @@ export interface ResilientStoreOptions {
 }
 
 type Method = 'get' | 'set' | 'destroy';
-const DEFAULT_TIMEOUT_MS = 2000;
 
 function invalid(message: string): OidcError {
   return new OidcError('ERR_OIDC_INVALID_CONFIG', `resilientStore(): ${message}`);
 }
 
-function unavailable(method: Method, cause: unknown): OidcError {
-  if (cause instanceof OidcError) return cause;
-  return new OidcError('ERR_OIDC_STORE_UNAVAILABLE', `The session store is unavailable (${method} failed)`, {
-    cause,
-    headers: { 'Retry-After': '1' },
-  });
-}
-
-/**
- * The store's answer, or ERR_OIDC_STORE_UNAVAILABLE when it throws, rejects, or `timeoutMs` passes first.
- * A late answer is dropped (a late write may still land: hence `disableOfflineQueue` for node-redis).
- */
-async function withDeadline<T>(method: Method, timeoutMs: number, call: () => Promise<T>): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  const deadline = new Promise<never>((_resolve, reject) => {
-    timer = setTimeout(() => reject(new Error(`no answer within ${timeoutMs} ms`)), timeoutMs);
-  });
-  try {
-    return await Promise.race([Promise.resolve().then(call), deadline]);
-  } catch (err) {
-    throw unavailable(method, err);
-  } finally {
-    clearTimeout(timer);
-  }
-}
+const failed = (method: Method): string => `The session store is unavailable (${method} failed)`;
 
 /**
  * Wraps a koa-session external store so that a failed or slow call answers, within `timeoutMs`, with an
@@ -51,13 +27,10 @@ export function resilientStore(store: KoaSessionStore, options: ResilientStoreOp
   }
   if (typeof options !== 'object' || options === null) throw invalid('options must be an object');
   for (const key of Object.keys(options)) if (key !== 'timeoutMs') throw invalid(`unknown option "${key}"`);
-  const timeoutMs = options.timeoutMs ?? DEFAULT_TIMEOUT_MS;
-  if (typeof timeoutMs !== 'number' || !Number.isFinite(timeoutMs) || timeoutMs < 1 || timeoutMs > 60_000) {
-    throw invalid('"timeoutMs" must be a number of milliseconds from 1 to 60000');
-  }
+  const timeoutMs = resolveStoreTimeout('resilientStore', options.timeoutMs);
   return {
-    get: (key, maxAge, opts) => withDeadline('get', timeoutMs, () => store.get(key, maxAge, opts)),
-    set: (key, value, maxAge, opts) => withDeadline('set', timeoutMs, () => store.set(key, value, maxAge, opts)),
-    destroy: (key, opts) => withDeadline('destroy', timeoutMs, () => store.destroy(key, opts)),
+    get: (key, maxAge, opts) => withDeadline(failed('get'), timeoutMs, () => store.get(key, maxAge, opts)),
+    set: (key, value, maxAge, opts) => withDeadline(failed('set'), timeoutMs, () => store.set(key, value, maxAge, opts)),
+    destroy: (key, opts) => withDeadline(failed('destroy'), timeoutMs, () => store.destroy(key, opts)),
   };
 }

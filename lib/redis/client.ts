@@ -1,4 +1,5 @@
 import { OidcError } from '../core/errors.js';
+import { resolveStoreTimeout, withDeadline } from '../core/store-deadline.js';
 
 /**
  * The part of a node-redis v5 client the Redis helpers use: a `createClient()` result (RESP2 or RESP3,
@@ -37,10 +38,7 @@ export function resolveHelper(factory: string, client: unknown, options: RedisHe
   if (typeof options.prefix !== 'string' || options.prefix.length === 0 || options.prefix.length > 200) {
     throw invalid(factory, '"prefix" must be a non-empty string (at most 200 characters), e.g. "myapp:oidc:"');
   }
-  const timeoutMs = options.timeoutMs ?? 2000;
-  if (typeof timeoutMs !== 'number' || !Number.isFinite(timeoutMs) || timeoutMs < 1 || timeoutMs > 60_000) {
-    throw invalid(factory, '"timeoutMs" must be a number of milliseconds from 1 to 60000');
-  }
+  const timeoutMs = resolveStoreTimeout(factory, options.timeoutMs);
   return Object.freeze({ client: client as RedisScriptClient, prefix: options.prefix, timeoutMs });
 }
 
@@ -49,22 +47,5 @@ export function resolveHelper(factory: string, client: unknown, options: RedisHe
  * has `disableOfflineQueue: true`) or wait on a half-open socket; the request must not wait with it.
  */
 export function runScript(helper: ResolvedRedisHelper, what: string, script: string, keys: string[], args: string[]): Promise<unknown> {
-  return new Promise((resolve, reject) => {
-    const fail = (cause: unknown): void => {
-      clearTimeout(timer);
-      reject(new OidcError('ERR_OIDC_STORE_UNAVAILABLE', `Redis is unavailable (${what})`, { cause, headers: { 'Retry-After': '1' } }));
-    };
-    const timer = setTimeout(() => fail(new Error(`no answer within ${helper.timeoutMs} ms`)), helper.timeoutMs);
-    let pending: Promise<unknown>;
-    try {
-      pending = helper.client.eval(script, { keys, arguments: args });
-    } catch (err) {
-      fail(err);
-      return;
-    }
-    pending.then((value) => {
-      clearTimeout(timer);
-      resolve(value);
-    }, fail);
-  });
+  return withDeadline(`Redis is unavailable (${what})`, helper.timeoutMs, () => helper.client.eval(script, { keys, arguments: args }));
 }
