@@ -16,23 +16,11 @@ import { destroyStoredSession, expressSessionPort } from './session-port.js';
 import { guardStaleWrites } from './stale-write-guard.js';
 import './types.js';
 
-export type {
-  OidcOptions, ProviderOptions, NamedProviderOptions, RouteOptions, Logger, Clock, ClientAuthMethod, TokenSet, LoginEvent,
-  LogoutEvent, RefreshEvent,
-} from '../core/options.js';
-export { OidcError, isOidcError, ERROR_STATUS } from '../core/errors.js';
-export type { OidcErrorCode } from '../core/errors.js';
-export type { OidcUser } from '../core/user.js';
-export type { OidcSessionData, AuthenticatedSession } from '../core/session-data.js';
-export type { RefreshLock } from '../core/lock.js';
-export type { SessionIndex, SessionOwner } from '../core/session-index.js';
-export { MemoryLock } from '../core/lock.js';
-export { MemorySessionIndex } from '../core/session-index.js';
+export * from '../core/public.js';
 export { OidcRequestContext } from './request-context.js';
 export type { RequireAuthOptions } from './require-auth.js';
 export { claimEquals, claimIncludes, claimCheck, requireScopes, requireRoles } from './guards.js';
 export { requireBearer } from './require-bearer.js';
-export type { AuthInfo, BearerGuardOptions, BearerOptions, DpopOptions, IntrospectionOptions } from './require-bearer.js';
 export { resilientStore } from './resilient-store.js';
 export type { ResilientStoreOptions } from './resilient-store.js';
 
@@ -48,7 +36,6 @@ export interface OidcMiddleware extends RequestHandler {
   requireAuth(options?: RequireAuthOptions): RequestHandler;
 }
 
-export type { LoginOptions, LogoutOptions } from '../core/app-login.js';
 
 declare global {
   // eslint-disable-next-line @typescript-eslint/no-namespace

@@ -14,26 +14,14 @@ import { destroyStoredSession, KoaSessionPort } from './session-port.js';
 import { OidcState } from './state.js';
 import type { OidcKoaState } from './state.js';
 
-export type {
-  OidcOptions, ProviderOptions, NamedProviderOptions, RouteOptions, Logger, Clock, ClientAuthMethod, TokenSet, LoginEvent,
-  LogoutEvent, RefreshEvent,
-} from '../core/options.js';
-export { OidcError, isOidcError, ERROR_STATUS } from '../core/errors.js';
-export type { OidcErrorCode } from '../core/errors.js';
-export type { OidcUser } from '../core/user.js';
-export type { OidcSessionData, AuthenticatedSession } from '../core/session-data.js';
-export type { RefreshLock } from '../core/lock.js';
-export type { SessionIndex, SessionOwner } from '../core/session-index.js';
-export { MemoryLock } from '../core/lock.js';
-export { MemorySessionIndex } from '../core/session-index.js';
-export type { LoginOptions, LogoutOptions } from '../core/app-login.js';
+export * from '../core/public.js';
 export type { RequireAuthOptions } from '../core/guard.js';
 export { OidcState } from './state.js';
 export type { OidcKoaState } from './state.js';
 export type { KoaSessionStore } from './session-port.js';
 export { claimEquals, claimIncludes, claimCheck, requireScopes, requireRoles } from './guards.js';
 export { requireBearer, checkScopes } from './require-bearer.js';
-export type { AuthInfo, BearerGuardOptions, BearerKoaState, BearerOptions, DpopOptions, IntrospectionOptions } from './require-bearer.js';
+export type { BearerKoaState } from './require-bearer.js';
 export { resilientStore } from './resilient-store.js';
 export type { ResilientStoreOptions } from './resilient-store.js';
 

@@ -1,0 +1,15 @@
+// What every entry point (oidc-session, /express, /koa) exports alike, so the lists cannot drift apart.
+export { OidcError, isOidcError, ERROR_STATUS } from './errors.js';
+export type { OidcErrorCode, OidcErrorOptions } from './errors.js';
+export type {
+  OidcOptions, ProviderOptions, NamedProviderOptions, RouteOptions, Logger, Clock, ClientAuthMethod, TokenSet, LoginEvent,
+  LogoutEvent, RefreshEvent,
+} from './options.js';
+export type { OidcUser } from './user.js';
+export type { OidcSessionData, AuthenticatedSession } from './session-data.js';
+export type { RefreshLock } from './lock.js';
+export type { SessionIndex, SessionOwner } from './session-index.js';
+export { MemoryLock } from './lock.js';
+export { MemorySessionIndex } from './session-index.js';
+export type { LoginOptions, LogoutOptions } from './app-login.js';
+export type { AuthInfo, BearerOptions, BearerGuardOptions, DpopOptions, IntrospectionOptions } from './bearer/index.js';
