@@ -84,6 +84,11 @@ export function expressSessionPort(req: Request, key: string): SessionPort {
       return Object.fromEntries(Object.entries(session).filter(([name, value]) => name !== key && !SESSION_OWN_KEYS.has(name) && typeof value !== 'function'));
     },
     writeAppData: (data) => Object.assign(sessionOf(req), data),
+    // express-session keeps the cookie in the session: its expiry is the store's TTL (connect-redis,
+    // MemoryStore), and regenerate() starts again from the app's cookie options.
+    expireAfter: (ttlMs) => {
+      (sessionOf(req).cookie as { maxAge: number | null }).maxAge = ttlMs;
+    },
     regenerate: () => sessionCall(req, 'regenerate'),
     save: () => sessionCall(req, 'save'),
     destroy: () => sessionCall(req, 'destroy'),
