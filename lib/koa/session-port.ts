@@ -198,6 +198,7 @@ export class KoaSessionPort implements SessionPort {
    */
   async settle(): Promise<void> {
     const session = withSession(this.ctx).session as KoaSession | null | undefined;
+    this.restoreAppLifetime(session);
     const changedLogin = this.loadedLogin !== undefined && !!session && JSON.stringify(session.toJSON()) !== this.loadedLogin;
     if (!this.savedLogin && !changedLogin) return;
     this.savedLogin = false;
@@ -217,6 +218,17 @@ export class KoaSessionPort implements SessionPort {
       const { auth: _stale, ...rest } = mine;
       current[this.key] = theirs ? { ...rest, auth: theirs } : rest;
     }
+  }
+
+  /**
+   * A session shortened while it held only pending logins, into which the app has now written its own
+   * data (a cart), gets the app's maxAge back before koa-session commits it: it is the app's session now.
+   */
+  private restoreAppLifetime(session: KoaSession | null | undefined): void {
+    if (!session || !Object.hasOwn(session, this.lifetimeKey) || Object.keys(this.readAppData()).length === 0) return;
+    const appMaxAge = session[this.lifetimeKey] as number | 'session' | null;
+    delete session[this.lifetimeKey];
+    (session as { maxAge?: number | 'session' }).maxAge = appMaxAge ?? undefined;
   }
 
   /**

@@ -92,18 +92,25 @@ describe.each(ADAPTERS)('issue 12 (%s)', (adapter) => {
       const shopper = request.agent(rp.app);
       await scriptFetch(shopper.get('/cart')).expect(200);
       await navigate(shopper.get('/login')).expect(302);
+      // One who starts a login, gives up and shops: once the app's data is there, the app's lifetime is back.
+      const lateShopper = request.agent(rp.app);
+      await navigate(lateShopper.get('/login')).expect(302);
+      await scriptFetch(lateShopper.get('/cart')).expect(200);
+      await scriptFetch(lateShopper.get('/')).expect(200);
       // A user who logged in from a cookie-less start: the login gets the app's lifetime back.
       const user = request.agent(rp.app);
       const start = await navigate(user.get('/login')).expect(302);
       await throughIdp(user, start.headers.location as string);
-      expect(Object.keys(await rp.sessions())).toHaveLength(6);
+      expect(Object.keys(await rp.sessions())).toHaveLength(7);
 
       vi.useFakeTimers({ toFake: ['Date'], now: Date.now() + (TTL_SEC + 15) * 1000 });
       const left = Object.values(await rp.sessions()) as Array<{ cart?: string; oidc?: { auth?: { sub: string } } }>;
-      expect(left).toHaveLength(2);
-      expect(left.filter((s) => s.cart === 'book')).toHaveLength(1);
+      expect(left).toHaveLength(3);
+      expect(left.filter((s) => s.cart === 'book')).toHaveLength(2);
       expect(left.filter((s) => s.oidc?.auth?.sub === 'user-1')).toHaveLength(1);
       await user.get('/api/me').set('Accept', 'application/json').expect(200);
+      const again = await scriptFetch(lateShopper.get('/cart')).expect(200);
+      expect(again.headers['set-cookie']).toBeUndefined();
     });
   });
 
