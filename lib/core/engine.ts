@@ -1,6 +1,7 @@
 import * as client from 'openid-client';
 import { handleBackchannelLogout } from './backchannel-route.js';
 import type { DestroySession } from './backchannel-route.js';
+import { withCallbackClaim } from './callback-claim.js';
 import { completeCallback, parseCallbackParams } from './callback.js';
 import { resolveConfig } from './config.js';
 import type { ResolvedConfig } from './config.js';
@@ -17,7 +18,7 @@ import { safeReturnTo } from './return-to.js';
 import type { AuthenticatedSession, LoginTransaction, OidcSessionData, SessionPort } from './session-data.js';
 import { stepUpChallenge, stepUpParams } from './step-up.js';
 import type { StepUpRequirement } from './step-up.js';
-import { callbackClaimKey, pruneTransactions, takeTransaction, withTransaction } from './transactions.js';
+import { holdsOnlyPendingLogins, pruneTransactions, takeTransaction, withTransaction } from './transactions.js';
 import { toIdpError } from './upstream-error.js';
 import { ClaimsCache } from './user.js';
 
@@ -33,6 +34,11 @@ export interface LoginOverrides {
   authorizationParams?: Record<string, string>;
   provider?: string;
   silent?: boolean;
+  /**
+   * The login starts from one of the app's pages (a guard, the silent login): that page's query is its
+   * own (`/profile?prompt=login`), never login parameters, returnTo or provider for the IdP.
+   */
+  fromPage?: boolean;
 }
 
 export interface LogoutOverrides {
@@ -116,15 +122,17 @@ export class OidcEngine {
   }
 
   async login(req: HttpRequest, session: SessionPort, overrides: LoginOverrides = {}): Promise<HttpResult> {
-    const query = new URLSearchParams(rawQuery(req.url));
+    const query = new URLSearchParams(overrides.fromPage ? '' : rawQuery(req.url));
     const returnTo = safeReturnTo(overrides.returnTo ?? query.get('returnTo'), this.cfg.origin) ?? '/';
     const params = { ...allowedLoginParams(query, this.cfg.loginParams), ...overrides.authorizationParams };
     const providerId = overrides.provider ?? (this.cfg.multiProvider ? (query.get('provider') ?? undefined) : undefined);
     const provider = await this.providerClient(providerId).get();
     const request = await createLoginRequest(this.cfg, provider, { returnTo, params, ...(overrides.silent ? { silent: true } : {}) });
     const nowSec = Math.floor(this.cfg.clock() / 1000);
-    const data = withTransaction(session.read(), request.state, request.transaction, nowSec, this.cfg.transactionTtlSec, this.cfg.maxTransactions);
-    session.write(overrides.silent ? { ...data, silentTried: true } : data);
+    const pending = withTransaction(session.read(), request.state, request.transaction, nowSec, this.cfg.transactionTtlSec, this.cfg.maxTransactions);
+    const data = overrides.silent ? { ...pending, silentTried: true } : pending;
+    session.write(data);
+    if (holdsOnlyPendingLogins(data, session.readAppData())) session.expireAfter(this.cfg.transactionTtlSec * 1000);
     await session.save();
     return redirect(request.url.href);
   }
@@ -133,8 +141,8 @@ export class OidcEngine {
   async silentLogin(req: HttpRequest, session: SessionPort): Promise<HttpResult | undefined> {
     if (!this.cfg.attemptSilentLogin || !wantsHtml(req)) return undefined;
     const data = session.read();
-    if (data?.silentTried || this.authenticated(data)) return undefined;
-    return this.login(req, session, { returnTo: req.originalUrl, authorizationParams: { prompt: 'none' }, silent: true });
+    if (data?.silentTried || data?.loggedOut || this.authenticated(data)) return undefined;
+    return this.login(req, session, { returnTo: req.originalUrl, authorizationParams: { prompt: 'none' }, silent: true, fromPage: true });
   }
 
   /**
@@ -151,32 +159,30 @@ export class OidcEngine {
       if (req.method === 'POST' && !resubmitted) return resubmitPage(pathOf(req.originalUrl), params);
       throw new OidcError('ERR_OIDC_MISSING_TRANSACTION', 'No pending login matches this callback (unknown, expired or already used "state")');
     }
-    // Two copies of one callback racing (double click, replay): only the first may redeem the code.
-    if (!(await this.cfg.lock.acquire(callbackClaimKey(state), this.cfg.transactionTtlSec * 1000))) {
-      throw new OidcError('ERR_OIDC_MISSING_TRANSACTION', 'This login is already being completed (the same callback arrived twice)');
-    }
-    session.write({ ...data, transactions: rest });
-    const nowSec = Math.floor(this.cfg.clock() / 1000);
-    try {
-      if (nowSec - tx.createdAt >= this.cfg.transactionTtlSec) {
-        throw new OidcError('ERR_OIDC_MISSING_TRANSACTION', 'The pending login for this callback has expired; start again');
-      }
-      if (tx.provider !== routeProvider) {
-        throw new OidcError('ERR_OIDC_INVALID_CALLBACK', 'This callback belongs to another identity provider than the login it answers');
-      }
-      if (tx.silent && SILENT_LOGIN_ERRORS.has(params.get('error') ?? '')) {
-        await session.save();
+    return withCallbackClaim(this.cfg.lock, session, state, this.cfg.transactionTtlSec * 1000, async () => {
+      session.write({ ...data, transactions: rest });
+      const nowSec = Math.floor(this.cfg.clock() / 1000);
+      try {
+        if (nowSec - tx.createdAt >= this.cfg.transactionTtlSec) {
+          throw new OidcError('ERR_OIDC_MISSING_TRANSACTION', 'The pending login for this callback has expired; start again');
+        }
+        if (tx.provider !== routeProvider) {
+          throw new OidcError('ERR_OIDC_INVALID_CALLBACK', 'This callback belongs to another identity provider than the login it answers');
+        }
+        if (tx.silent && SILENT_LOGIN_ERRORS.has(params.get('error') ?? '')) {
+          await session.save();
+          return redirect(tx.returnTo, req.method === 'POST' ? 303 : 302);
+        }
+        const auth = await this.completeLogin(session, params, state, tx, data, rest, nowSec, appReq);
+        this.cfg.logger.info('oidc-session: login', { sub: auth.sub, iss: auth.iss, provider: auth.provider });
         return redirect(tx.returnTo, req.method === 'POST' ? 303 : 302);
+      } catch (err) {
+        const error = err instanceof OidcError ? err : toIdpError(err, 'token');
+        this.cfg.logger.warn('oidc-session: login failed', { code: error.code, cause: (error.cause as { code?: string } | undefined)?.code });
+        await session.save().catch(() => undefined);
+        throw error;
       }
-      const auth = await this.completeLogin(session, params, state, tx, data, rest, nowSec, appReq);
-      this.cfg.logger.info('oidc-session: login', { sub: auth.sub, iss: auth.iss, provider: auth.provider });
-      return redirect(tx.returnTo, req.method === 'POST' ? 303 : 302);
-    } catch (err) {
-      const error = err instanceof OidcError ? err : toIdpError(err, 'token');
-      this.cfg.logger.warn('oidc-session: login failed', { code: error.code, cause: (error.cause as { code?: string } | undefined)?.code });
-      await session.save().catch(() => undefined);
-      throw error;
-    }
+    });
   }
 
   private async completeLogin(
@@ -234,7 +240,14 @@ export class OidcEngine {
     }
     const auth = session.read()?.auth;
     const sessionId = session.id();
-    await session.destroy();
+    if (auth && this.cfg.attemptSilentLogin) {
+      // A destroyed session would look like a first visit, and prompt=none would log the user straight back in.
+      await session.regenerate();
+      session.write({ loggedOut: true });
+      await session.save();
+    } else {
+      await session.destroy();
+    }
     const status = req.method === 'POST' ? 303 : 302;
     const idpLogout = overrides.idpLogout ?? this.cfg.idpLogout;
     const returnTo = overrides.returnTo ?? new URLSearchParams(rawQuery(req.url)).get('returnTo');
@@ -255,7 +268,7 @@ export class OidcEngine {
 
   /** What an anonymous request to a guarded route gets: a login for a browser, 401 for anything else. */
   async unauthenticated(req: HttpRequest, session: SessionPort, overrides: LoginOverrides = {}): Promise<HttpResult> {
-    if (wantsHtml(req)) return this.login(req, session, { returnTo: req.originalUrl, ...overrides });
+    if (wantsHtml(req)) return this.login(req, session, { returnTo: req.originalUrl, ...overrides, fromPage: true });
     const stepUp = overrides.authorizationParams;
     if (stepUp && (stepUp.acr_values || stepUp.max_age)) {
       return json(401, { error: 'ERR_OIDC_STEP_UP_REQUIRED', message: 'A stronger or more recent login is required' }, {

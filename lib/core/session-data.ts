@@ -44,6 +44,8 @@ export interface OidcSessionData {
   auth?: AuthenticatedSession;
   /** A silent login was tried in this session (tried once only). */
   silentTried?: boolean;
+  /** The user logged out in this browser: no silent login until they log in again. */
+  loggedOut?: boolean;
 }
 
 /**
@@ -60,8 +62,13 @@ export interface SessionPort {
   /** The app's own data in the session (every key but ours and the cookie). */
   readAppData(): Record<string, unknown>;
   writeAppData(data: Record<string, unknown>): void;
-  /** New session id, empty data: the fixation defence at login. */
+  /** New session id, empty data and the app's usual lifetime: the fixation defence at login. */
   regenerate(): Promise<void>;
+  /**
+   * Ends this session in the store (and its cookie) `ttlMs` from now instead of after the app's usual
+   * lifetime: for a session that holds nothing but pending logins. Applies from the next save().
+   */
+  expireAfter(ttlMs: number): void;
   save(): Promise<void>;
   destroy(): Promise<void>;
 }

@@ -46,3 +46,12 @@ export function takeTransaction(
 export function callbackClaimKey(state: string): string {
   return 'callback:' + createHash('sha256').update(state).digest('base64url').slice(0, 32);
 }
+
+/**
+ * True when a session holds nothing but pending logins (and the silent-login marker): no login, no
+ * logout marker, no data of the app. Such a session is worth nothing once its logins expire, so it
+ * should leave the store with them rather than live as long as the session cookie.
+ */
+export function holdsOnlyPendingLogins(data: OidcSessionData, appData: Record<string, unknown>): boolean {
+  return data.auth === undefined && !data.loggedOut && Object.keys(appData).length === 0;
+}

@@ -44,28 +44,56 @@ export function buildUser(idTokenClaims: JWTPayload, userinfo: Record<string, un
   return user as OidcUser;
 }
 
-const CLAIMS_CACHE_SIZE = 5000;
+/** Default bounds of the decoded-claims cache. */
+const CLAIMS_CACHE_ENTRIES = 5000;
+const CLAIMS_CACHE_BYTES = 8 * 1024 * 1024;
+
+export interface ClaimsCacheLimits {
+  maxEntries?: number;
+  maxBytes?: number;
+}
 
 /**
  * Decodes (already verified) ID tokens, remembering the most recently used ones: a guarded request then
- * costs a Map lookup instead of a base64 + JSON parse. Held per middleware instance, bounded (LRU).
+ * costs a Map lookup instead of a base64 + JSON parse. Held per middleware instance, bounded (LRU) both
+ * in entries and in bytes: a count alone let a few thousand large ID tokens (big group claims) hold
+ * hundreds of megabytes.
  */
 export class ClaimsCache {
-  private readonly entries = new Map<string, JWTPayload>();
+  private readonly entries = new Map<string, { claims: JWTPayload; bytes: number }>();
+  private readonly maxEntries: number;
+  private readonly maxBytes: number;
+  private heldBytes = 0;
+
+  constructor(limits: ClaimsCacheLimits = {}) {
+    this.maxEntries = limits.maxEntries ?? CLAIMS_CACHE_ENTRIES;
+    this.maxBytes = limits.maxBytes ?? CLAIMS_CACHE_BYTES;
+  }
 
   get(idToken: string): JWTPayload {
-    let claims = this.entries.get(idToken);
-    if (claims) {
+    const hit = this.entries.get(idToken);
+    if (hit) {
       // Map iteration order is insertion order: re-inserting makes this the most recent entry.
       this.entries.delete(idToken);
-    } else {
-      claims = Object.freeze(decodeJwt(idToken));
-      if (this.entries.size >= CLAIMS_CACHE_SIZE) {
-        const oldest = this.entries.keys().next().value;
-        if (oldest !== undefined) this.entries.delete(oldest);
-      }
+      this.entries.set(idToken, hit);
+      return hit.claims;
     }
-    this.entries.set(idToken, claims);
+    const claims = Object.freeze(decodeJwt(idToken));
+    // UTF-16 key (two bytes a character) plus the decoded claims (about three quarters as many characters, and object overhead).
+    const bytes = 4 * idToken.length;
+    if (bytes > this.maxBytes) return claims;
+    while (this.entries.size > 0 && (this.entries.size >= this.maxEntries || this.heldBytes + bytes > this.maxBytes)) {
+      const [oldest, entry] = this.entries.entries().next().value as [string, { bytes: number }];
+      this.entries.delete(oldest);
+      this.heldBytes -= entry.bytes;
+    }
+    this.entries.set(idToken, { claims, bytes });
+    this.heldBytes += bytes;
     return claims;
+  }
+
+  /** Entries and (estimated) bytes held, for tests and metrics. */
+  get usage(): { entries: number; bytes: number } {
+    return { entries: this.entries.size, bytes: this.heldBytes };
   }
 }

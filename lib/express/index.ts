@@ -12,7 +12,7 @@ import { OidcRequestContext } from './request-context.js';
 import { bearerBranch } from './require-bearer.js';
 import { ensureAuthenticated, passesFast, privateNext } from './require-auth.js';
 import type { RequireAuthOptions } from './require-auth.js';
-import { destroyStoredSession, expressSessionPort } from './session-port.js';
+import { destroyStoredSession, expressSessionPort, lifetimeKey, needsAppLifetime, restoreAppLifetime } from './session-port.js';
 import { guardStaleWrites } from './stale-write-guard.js';
 import './types.js';
 
@@ -144,7 +144,8 @@ export function oidc(options: ExpressOidcOptions): OidcMiddleware {
   };
 
   let cookieChecked = false;
-  const middleware = ((req: Request, res: Response, next: NextFunction): void => {
+  const shortLived = lifetimeKey(engine.cfg.sessionKey);
+  const handle = (req: Request, res: Response, next: NextFunction): void => {
     attachContext(engine, req, res);
     guardStaleWrites(req, engine.cfg.sessionKey);
     if (!cookieChecked && req.session) {
@@ -160,6 +161,10 @@ export function oidc(options: ExpressOidcOptions): OidcMiddleware {
     Promise.resolve()
       .then(() => engine.silentLogin(toHttpRequest(req), expressSessionPort(req, engine.cfg.sessionKey)))
       .then((result) => (result ? writeResult(res, result) : next()), next);
+  };
+  const middleware = ((req: Request, res: Response, next: NextFunction): void => {
+    if (!needsAppLifetime(req, engine.cfg.sessionKey, shortLived)) return handle(req, res, next);
+    restoreAppLifetime(req, engine.cfg.sessionKey).then(() => handle(req, res, next), next);
   }) as OidcMiddleware;
 
   middleware.requireAuth = (guardOptions: RequireAuthOptions = {}): RequestHandler => {

@@ -20,6 +20,12 @@ function toBearerRequest(req: Request): BearerRequest {
   };
 }
 
+/** An answer computed for one token's holder is nobody else's: never stored by a cache. */
+function noStoreNext(res: Response, next: NextFunction): void {
+  if (!res.headersSent) res.setHeader('Cache-Control', 'no-store');
+  next();
+}
+
 function verify(verifier: BearerVerifier, req: Request, next: NextFunction, then: () => void = next): void {
   verifier.authenticate(toBearerRequest(req)).then((auth) => {
     req.auth = auth;
@@ -34,7 +40,7 @@ function verify(verifier: BearerVerifier, req: Request, next: NextFunction, then
  */
 export function requireBearer(options: BearerOptions): RequestHandler {
   const verifier = createBearerVerifier(options);
-  return (req, _res, next) => verify(verifier, req, next);
+  return (req, res, next) => verify(verifier, req, next, () => noStoreNext(res, next));
 }
 
 /**
@@ -50,10 +56,7 @@ export function bearerBranch(
   const verifier = engineBearerVerifier(engine, option);
   return (req, res, next) => {
     if (!carriesAccessToken(req.headers.authorization)) return false;
-    verify(verifier, req, next, () => {
-      if (!res.headersSent) res.setHeader('Cache-Control', 'no-store');
-      next();
-    });
+    verify(verifier, req, next, () => noStoreNext(res, next));
     return true;
   };
 }

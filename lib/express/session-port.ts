@@ -25,6 +25,16 @@ const MISSING_SESSION =
 /** Keys express-session itself owns inside the session object. */
 const SESSION_OWN_KEYS = new Set(['cookie', 'id', 'req']);
 
+/** Marks a session shortened by expireAfter(). */
+export const lifetimeKey = (key: string): string => `${key}:maxAge`;
+
+function appData(session: ExpressSession, key: string): Record<string, unknown> {
+  const own = lifetimeKey(key);
+  return Object.fromEntries(
+    Object.entries(session).filter(([name, value]) => name !== key && name !== own && !SESSION_OWN_KEYS.has(name) && typeof value !== 'function'),
+  );
+}
+
 function sessionOf(req: Request): ExpressSession {
   const session = (req as unknown as RequestWithSession).session;
   if (!session) throw new OidcError('ERR_OIDC_NO_SESSION', MISSING_SESSION);
@@ -79,15 +89,38 @@ export function expressSessionPort(req: Request, key: string): SessionPort {
       if (data === undefined) delete session[key];
       else session[key] = data;
     },
-    readAppData: () => {
-      const session = sessionOf(req);
-      return Object.fromEntries(Object.entries(session).filter(([name, value]) => name !== key && !SESSION_OWN_KEYS.has(name) && typeof value !== 'function'));
-    },
+    readAppData: () => appData(sessionOf(req), key),
     writeAppData: (data) => Object.assign(sessionOf(req), data),
+    // express-session keeps the cookie in the session: its expiry is the store's TTL (connect-redis,
+    // MemoryStore), and regenerate() starts again from the app's cookie options.
+    expireAfter: (ttlMs) => {
+      const session = sessionOf(req);
+      session[lifetimeKey(key)] = true;
+      (session.cookie as { maxAge: number | null }).maxAge = ttlMs;
+    },
     regenerate: () => sessionCall(req, 'regenerate'),
     save: () => sessionCall(req, 'save'),
     destroy: () => sessionCall(req, 'destroy'),
   };
+}
+
+/** True when a session shortened while it held only pending logins has since received the app's own data. */
+export function needsAppLifetime(req: Request, key: string, marker: string): boolean {
+  const session = (req as unknown as RequestWithSession).session;
+  return !!session && Object.hasOwn(session, marker) && Object.keys(appData(session, key)).length > 0;
+}
+
+/**
+ * Gives such a session (a cart added after a login was started and given up) the app's lifetime back:
+ * from now on it is the app's session. A new session with the same data, because express-session sends
+ * a browser-session cookie only for a new session id: the browser would keep the short one otherwise.
+ */
+export async function restoreAppLifetime(req: Request, key: string): Promise<void> {
+  const session = sessionOf(req);
+  const data = appData(session, key);
+  const ours = session[key];
+  await sessionCall(req, 'regenerate');
+  Object.assign(sessionOf(req), data, ours === undefined ? {} : { [key]: ours });
 }
 
 export function readSessionData(req: Request, key: string): OidcSessionData | undefined {

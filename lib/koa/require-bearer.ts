@@ -38,6 +38,8 @@ export function requireBearer(options: BearerOptions): Middleware<BearerKoaState
   const verifier = createBearerVerifier(options);
   return async (ctx, next) => {
     await verify(verifier, ctx as unknown as Context);
+    // An answer computed for one token's holder is nobody else's: never stored by a cache.
+    ctx.set('Cache-Control', 'no-store');
     await next();
   };
 }

@@ -85,10 +85,13 @@ export class KoaSessionPort implements SessionPort {
   private savedLogin = false;
   /** The logged-in session as loaded (JSON), to notice at the end whether the request changed it. */
   private loadedLogin: string | undefined;
+  /** Where a shortened session remembers the app's own maxAge (koa-session restores `_maxAge` when it loads one). */
+  private readonly lifetimeKey: string;
 
   constructor(ctx: Context, key: string) {
     this.ctx = ctx;
     this.key = key;
+    this.lifetimeKey = `${key}:maxAge`;
     sessionOptionsOf(ctx);
   }
 
@@ -134,18 +137,26 @@ export class KoaSessionPort implements SessionPort {
   readAppData(): Record<string, unknown> {
     const session = withSession(this.ctx).session as KoaSession | null | undefined;
     if (!session) return {};
-    return Object.fromEntries(Object.entries(session.toJSON()).filter(([name]) => name !== this.key));
+    return Object.fromEntries(Object.entries(session.toJSON()).filter(([name]) => name !== this.key && name !== this.lifetimeKey));
   }
 
   writeAppData(data: Record<string, unknown>): void {
     Object.assign(this.session(), data);
   }
 
+  /** koa-session's per-session maxAge (cookie and store); the app's own value is kept for regenerate(). */
+  expireAfter(ttlMs: number): void {
+    const session = this.session();
+    if (!Object.hasOwn(session, this.lifetimeKey)) session[this.lifetimeKey] = withSession(this.ctx).sessionOptions?.maxAge ?? null;
+    (session as { maxAge?: number }).maxAge = ttlMs;
+  }
+
   async regenerate(): Promise<void> {
     const holder = withSession(this.ctx);
-    this.session();
+    const appMaxAge = this.session()[this.lifetimeKey] as number | 'session' | null | undefined;
     // Start from an empty session: the core carries over what it keeps (pending logins, keepSessionData).
     holder.session = {};
+    if (appMaxAge !== undefined) (holder.session as { maxAge?: number | 'session' }).maxAge = appMaxAge ?? undefined;
     try {
       // koa-session: destroys the old key in the store, takes a new key, saves, sets the new cookie.
       await (holder.session as KoaSession).regenerate();
@@ -187,6 +198,7 @@ export class KoaSessionPort implements SessionPort {
    */
   async settle(): Promise<void> {
     const session = withSession(this.ctx).session as KoaSession | null | undefined;
+    this.restoreAppLifetime(session);
     const changedLogin = this.loadedLogin !== undefined && !!session && JSON.stringify(session.toJSON()) !== this.loadedLogin;
     if (!this.savedLogin && !changedLogin) return;
     this.savedLogin = false;
@@ -206,6 +218,17 @@ export class KoaSessionPort implements SessionPort {
       const { auth: _stale, ...rest } = mine;
       current[this.key] = theirs ? { ...rest, auth: theirs } : rest;
     }
+  }
+
+  /**
+   * A session shortened while it held only pending logins, into which the app has now written its own
+   * data (a cart), gets the app's maxAge back before koa-session commits it: it is the app's session now.
+   */
+  private restoreAppLifetime(session: KoaSession | null | undefined): void {
+    if (!session || !Object.hasOwn(session, this.lifetimeKey) || Object.keys(this.readAppData()).length === 0) return;
+    const appMaxAge = session[this.lifetimeKey] as number | 'session' | null;
+    delete session[this.lifetimeKey];
+    (session as { maxAge?: number | 'session' }).maxAge = appMaxAge ?? undefined;
   }
 
   /**

@@ -119,9 +119,14 @@ describe('opaque access tokens through introspection (RFC 7662)', () => {
     expect(parseChallenge(refused.headers['www-authenticate']).params.error_description).toMatch(/another audience/);
   });
 
-  it('refuses an unknown token, and caches nothing for it', async () => {
-    const app = apiApp();
+  it('refuses an unknown token, remembers the refusal for 10 s only', async () => {
+    let now = Date.now();
+    const app = apiApp({ clock: () => now });
     await get(app, 'made-up-token').expect(401);
+    const again = await get(app, 'made-up-token').expect(401);
+    expect(parseChallenge(again.headers['www-authenticate']).params).toMatchObject({ error: 'invalid_token', error_description: expect.stringMatching(/not active/) });
+    expect(api.idp.counters.introspection).toBe(1);
+    now += 10_001;
     await get(app, 'made-up-token').expect(401);
     expect(api.idp.counters.introspection).toBe(2);
   });

@@ -39,8 +39,11 @@ export class MemoryKoaStore implements KoaSessionStore {
     this.records.delete(key);
   }
 
-  /** Every record, parsed, keyed by koa-session's external key. Synchronous: a snapshot of this instant. */
+  /** Every live record, parsed, keyed by koa-session's external key. Synchronous: a snapshot of this instant. */
   all(): Record<string, Record<string, unknown>> {
-    return Object.fromEntries([...this.records].map(([key, record]) => [key, JSON.parse(record.json) as Record<string, unknown>]));
+    const now = Date.now();
+    return Object.fromEntries(
+      [...this.records].filter(([, record]) => record.expiresAt > now).map(([key, record]) => [key, JSON.parse(record.json) as Record<string, unknown>]),
+    );
   }
 }

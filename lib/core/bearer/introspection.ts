@@ -9,11 +9,31 @@ import type { ResolvedBearer, ResolvedIntrospection } from './options.js';
 
 /** Positive answers kept per verifier; the oldest goes first beyond this. */
 const CACHE_MAX_ENTRIES = 1000;
+/**
+ * Refusals kept per verifier, and for how long: a client retrying a revoked or unknown token costs one
+ * IdP call per 10 s, not one per request. Short and bounded: every unknown token an attacker makes up
+ * takes an entry.
+ */
+const DENIED_MAX_ENTRIES = 1000;
+const DENIED_TTL_MS = 10_000;
 
 interface CacheEntry {
   claims: Readonly<Record<string, unknown>>;
   /** Epoch milliseconds. */
   until: number;
+}
+
+interface DeniedEntry {
+  /** Why the token was refused (our own text, the challenge's error_description). */
+  reason: string;
+  /** Epoch milliseconds. */
+  until: number;
+}
+
+/** Why a token is refused; `lasting` when the same token would get the same answer later (all but "not valid yet"). */
+interface Refusal {
+  reason: string;
+  lasting: boolean;
 }
 
 /** How to reach the IdP, settled by discovery. */
@@ -59,6 +79,7 @@ function upstream(err: unknown): OidcError {
  */
 export class Introspector {
   private readonly cache = new Map<string, CacheEntry>();
+  private readonly denied = new Map<string, DeniedEntry>();
   private readonly pending = new Map<string, Promise<Readonly<Record<string, unknown>>>>();
   private readonly settings: ResolvedBearer;
   private readonly introspection: ResolvedIntrospection;
@@ -73,15 +94,22 @@ export class Introspector {
     const hit = this.cache.get(key);
     if (hit && hit.until > nowMs) return hit.claims;
     if (hit) this.cache.delete(key);
+    const refused = this.denied.get(key);
+    if (refused && refused.until > nowMs) throw invalidToken(this.settings, scheme, refused.reason);
+    if (refused) this.denied.delete(key);
     let flight = this.pending.get(key);
     if (!flight) {
       flight = this.fetch(config, token).finally(() => this.pending.delete(key));
       this.pending.set(key, flight);
     }
     const response = await flight;
-    const claims = this.validate(response, issuer, scheme, nowMs);
-    this.remember(key, claims, nowMs);
-    return claims;
+    const refusal = this.validate(response, issuer, nowMs);
+    if (refusal) {
+      if (refusal.lasting) this.rememberDenied(key, refusal.reason, nowMs);
+      throw invalidToken(this.settings, scheme, refusal.reason);
+    }
+    this.remember(key, response, nowMs);
+    return response;
   }
 
   private async fetch(config: client.Configuration, token: string): Promise<Readonly<Record<string, unknown>>> {
@@ -93,24 +121,34 @@ export class Introspector {
   }
 
   /** RFC 7662 §2.2 plus what a JWT would have had to pass: active, exp / nbf, aud, iss, token type. */
-  private validate(claims: Readonly<Record<string, unknown>>, issuer: string, scheme: TokenScheme, nowMs: number): Readonly<Record<string, unknown>> {
+  private validate(claims: Readonly<Record<string, unknown>>, issuer: string, nowMs: number): Refusal | undefined {
     const s = this.settings;
-    const fail = (description: string): OidcError => invalidToken(s, scheme, description);
-    if (claims.active !== true) throw fail('The access token is not active (expired, revoked or unknown)');
+    const fail = (reason: string, lasting = true): Refusal => ({ reason, lasting });
+    if (claims.active !== true) return fail('The access token is not active (expired, revoked or unknown)');
     const nowSec = nowMs / 1000;
-    if (typeof claims.exp === 'number' && claims.exp <= nowSec - s.clockToleranceSec) throw fail('The access token has expired');
-    if (typeof claims.nbf === 'number' && claims.nbf > nowSec + s.clockToleranceSec) throw fail('The access token is not valid yet');
-    if (s.strict && typeof claims.exp !== 'number') throw fail('The access token has no exp claim');
+    if (typeof claims.exp === 'number' && claims.exp <= nowSec - s.clockToleranceSec) return fail('The access token has expired');
+    if (typeof claims.nbf === 'number' && claims.nbf > nowSec + s.clockToleranceSec) return fail('The access token is not valid yet', false);
+    if (s.strict && typeof claims.exp !== 'number') return fail('The access token has no exp claim');
     // Without an audience the token could be meant for any API of this IdP (or be a refresh token). The one
     // exception: an access token issued to the very client that introspects it, when that client id is one
     // of our audiences (an app's own API called with its own users' tokens).
     const type = typeof claims.token_type === 'string' ? claims.token_type.toLowerCase() : undefined;
     const ownToken = claims.aud === undefined && claims.client_id === this.introspection.clientId && s.audience.includes(this.introspection.clientId) &&
       (type === 'bearer' || type === 'dpop');
-    if (!ownToken && !audiences(claims.aud).some((aud) => s.audience.includes(aud))) throw fail('The access token is meant for another audience');
-    if (claims.iss !== undefined && claims.iss !== issuer) throw fail('The access token was issued by another issuer');
-    if (type !== undefined ? type !== 'bearer' && type !== 'dpop' : s.strict) throw fail('The token is not an access token');
-    return claims;
+    if (!ownToken && !audiences(claims.aud).some((aud) => s.audience.includes(aud))) return fail('The access token is meant for another audience');
+    if (claims.iss !== undefined && claims.iss !== issuer) return fail('The access token was issued by another issuer');
+    if (type !== undefined ? type !== 'bearer' && type !== 'dpop' : s.strict) return fail('The token is not an access token');
+    return undefined;
+  }
+
+  private rememberDenied(key: string, reason: string, nowMs: number): void {
+    this.denied.delete(key);
+    // Insertion order is age order (all entries live equally long): the first entry is the oldest.
+    if (this.denied.size >= DENIED_MAX_ENTRIES) {
+      const oldest = this.denied.keys().next().value;
+      if (oldest !== undefined) this.denied.delete(oldest);
+    }
+    this.denied.set(key, { reason, until: nowMs + DENIED_TTL_MS });
   }
 
   private remember(key: string, claims: Readonly<Record<string, unknown>>, nowMs: number): void {
