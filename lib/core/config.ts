@@ -20,6 +20,8 @@ export interface ResolvedProvider {
   readonly authorizationParams: Readonly<Record<string, string>>;
   readonly responseMode: 'query' | 'form_post';
   readonly pushedAuthorizationRequests: boolean;
+  /** RFC 8707 resource indicators sent at login. */
+  readonly resources: readonly string[];
   /** Absolute redirect_uri registered at the IdP. */
   readonly redirectUri: string;
   /** Path (relative to where the middleware is mounted) that receives the callback. */
@@ -47,6 +49,7 @@ export interface ResolvedConfig {
   readonly jwksCooldownSec: number;
   readonly transactionTtlSec: number;
   readonly maxTransactions: number;
+  readonly maxResourceTokens: number;
   readonly sessionKey: string;
   readonly fetchUserinfo: boolean;
   readonly loginParams: ReadonlySet<string>;
@@ -69,7 +72,7 @@ export interface ResolvedConfig {
 
 const KNOWN_OPTIONS = new Set<string>([
   ...PROVIDER_OPTIONS, 'providers', 'baseUrl', 'routes', 'idpLogout', 'httpTimeout', 'allowInsecureRequests',
-  'clockTolerance', 'jwksCooldown', 'transactionTtl', 'maxTransactions', 'sessionKey', 'fetchUserinfo',
+  'clockTolerance', 'jwksCooldown', 'transactionTtl', 'maxTransactions', 'maxResourceTokens', 'sessionKey', 'fetchUserinfo',
   'loginParams', 'absoluteDuration', 'customFetch', 'clock', 'logger', 'autoRefresh', 'lock', 'sessionIndex',
   'backchannelLogout', 'revokeTokens', 'keepSessionData', 'rolesClaim', 'attemptSilentLogin', 'onLogin',
   'onLogout', 'onRefresh', 'onError',
@@ -133,6 +136,7 @@ export function resolveConfig(options: OidcOptions): ResolvedConfig {
     jwksCooldownSec: numberInRange(options.jwksCooldown, 'jwksCooldown', 1, 0, 600),
     transactionTtlSec: numberInRange(options.transactionTtl, 'transactionTtl', 600, 10, 86_400),
     maxTransactions: numberInRange(options.maxTransactions, 'maxTransactions', 5, 1, 50),
+    maxResourceTokens: numberInRange(options.maxResourceTokens, 'maxResourceTokens', 10, 1, 50),
     sessionKey,
     fetchUserinfo: optionalBoolean(options.fetchUserinfo, 'fetchUserinfo', true),
     loginParams: new Set(['prompt', 'login_hint', 'ui_locales', ...loginParams]),

@@ -13,6 +13,8 @@ import { endSessionUrl, revokeTokens } from './logout.js';
 import type { OidcOptions, TokenSet } from './options.js';
 import { ProviderClient } from './provider-client.js';
 import { TokenRefresher } from './refresh.js';
+import { ResourceTokens } from './resource-tokens.js';
+import type { ResourceRequest, ResourceResult } from './resource-tokens.js';
 import { safeReturnTo } from './return-to.js';
 import type { AuthenticatedSession, LoginTransaction, OidcSessionData, SessionPort } from './session-data.js';
 import { stepUpChallenge, stepUpParams } from './step-up.js';
@@ -72,6 +74,7 @@ export class OidcEngine {
   private readonly providers: Map<string, ProviderClient>;
   private readonly routeTable: Map<string, RouteMatch>;
   private readonly refresher: TokenRefresher;
+  private readonly resourceTokens: ResourceTokens;
   /** Expected `iss` of each provider's logins, without a trailing slash. */
   private readonly issuers: Map<string, string>;
 
@@ -90,6 +93,7 @@ export class OidcEngine {
       if (this.cfg.backchannelLogout) this.routeTable.set(p.backchannelPath, { name: 'backchannelLogout', provider: p.id });
     }
     this.refresher = new TokenRefresher(this.cfg, (id) => this.providerClient(id), this.cfg.lock, this.claims);
+    this.resourceTokens = new ResourceTokens(this.cfg, (id) => this.providerClient(id), this.cfg.lock);
   }
 
   /** Which of our routes a request path is, if any. */
@@ -284,6 +288,16 @@ export class OidcEngine {
       : undefined;
     try {
       return await this.refresher.refresh(session, auth, notify);
+    } catch (err) {
+      if (err instanceof OidcError && err.code === 'ERR_OIDC_REFRESH_FAILED') await this.endLogin(session, auth);
+      throw err;
+    }
+  }
+
+  /** A token for another API (RFC 8707), cached in the session; a rejected refresh token ends the login. */
+  async resourceToken(session: SessionPort, auth: AuthenticatedSession, request: ResourceRequest): Promise<ResourceResult> {
+    try {
+      return await this.resourceTokens.get(session, auth, request);
     } catch (err) {
       if (err instanceof OidcError && err.code === 'ERR_OIDC_REFRESH_FAILED') await this.endLogin(session, auth);
       throw err;

@@ -1,9 +1,19 @@
 import type { JWTPayload } from 'jose';
 import type { OidcEngine } from './engine.js';
 import { OidcError } from './errors.js';
+import { resourceRequest } from './resource-tokens.js';
 import type { AuthenticatedSession, OidcSessionData, SessionPort } from './session-data.js';
 import { buildUser } from './user.js';
 import type { OidcUser } from './user.js';
+
+export interface AccessTokenOptions {
+  /** Seconds the token must still be valid. Default 60. */
+  minTtl?: number;
+  /** An API's resource indicator (RFC 8707): a token for that audience instead of the login's own. */
+  resource?: string;
+  /** With `resource`: the scope to ask for (a subset of what the login was granted). */
+  scope?: string;
+}
 
 /**
  * The login of the current request, framework-free: Express exposes it as `req.oidc`, Koa as
@@ -105,11 +115,21 @@ export abstract class LoginContext<User extends OidcUser = OidcUser> {
 
   /**
    * An access token valid for at least `minTtl` more seconds (default 60), refreshed first when needed.
-   * Concurrent calls for one session share one refresh.
+   * Concurrent calls for one session share one refresh. With `resource` (RFC 8707): a token for that
+   * API, obtained with the refresh token (`resource` and `scope` on the refresh request) and cached in the
+   * session per resource with its own expiry.
    */
-  async getAccessToken(options: { minTtl?: number } = {}): Promise<string> {
+  async getAccessToken(options: AccessTokenOptions = {}): Promise<string> {
     const auth = this.auth;
     if (!auth) throw new OidcError('ERR_OIDC_UNAUTHENTICATED', 'Not logged in');
+    if (options.resource !== undefined) {
+      const result = await this.engine.resourceToken(this.sessionPort(), auth, resourceRequest(options, 'getAccessToken()'));
+      if (result.auth !== auth) this.adopt(result.auth);
+      return result.token.accessToken;
+    }
+    if (options.scope !== undefined) {
+      throw new OidcError('ERR_OIDC_INVALID_CONFIG', 'getAccessToken(): "scope" needs "resource" (the login\'s own token keeps the scope of the login)');
+    }
     const fresh = await this.engine.freshLogin(this.sessionPort(), auth, options.minTtl ?? 60, this.appRequest);
     this.adopt(fresh);
     return fresh.accessToken;

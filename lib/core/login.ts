@@ -35,7 +35,10 @@ export function allowedLoginParams(query: URLSearchParams, allowed: ReadonlySet<
   return out;
 }
 
-async function authorizationUrl(provider: DiscoveredProvider, params: Record<string, string>): Promise<URL> {
+async function authorizationUrl(provider: DiscoveredProvider, record: Record<string, string>): Promise<URL> {
+  const params = new URLSearchParams(record);
+  // RFC 8707: one `resource` parameter per API; a Record could hold only one.
+  for (const resource of provider.settings.resources) params.append('resource', resource);
   if (!provider.settings.pushedAuthorizationRequests) return client.buildAuthorizationUrl(provider.config, params);
   try {
     return await client.buildAuthorizationUrlWithPAR(provider.config, params);

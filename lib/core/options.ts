@@ -61,6 +61,12 @@ export interface ProviderOptions {
   responseMode?: 'query' | 'form_post';
   /** Send the authorization request through PAR (RFC 9126). Default false. */
   pushedAuthorizationRequests?: boolean;
+  /**
+   * APIs (RFC 8707 resource indicators) asked for at login, each as a `resource` parameter, so that
+   * `getAccessToken({ resource })` can later get a token for each with the refresh token. The login's own
+   * access token still serves userinfo.
+   */
+  resources?: string[];
 }
 
 /** One IdP among several (`providers` option). */
@@ -113,6 +119,8 @@ export interface OidcOptions<Req = unknown> extends Partial<ProviderOptions> {
   transactionTtl?: number;
   /** Pending logins kept per session; the oldest is dropped beyond this. Default 5. */
   maxTransactions?: number;
+  /** Access tokens for other APIs (`getAccessToken({ resource })`) kept per session; the oldest is dropped beyond this. Default 10. */
+  maxResourceTokens?: number;
   /** The key under which the session holds our data. Default `oidc`. */
   sessionKey?: string;
   /** Call the userinfo endpoint at login and merge its claims into the user. Default true. */

@@ -6,7 +6,8 @@ export type {
   LogoutEvent, RefreshEvent,
 } from './options.js';
 export type { OidcUser } from './user.js';
-export type { OidcSessionData, AuthenticatedSession } from './session-data.js';
+export type { OidcSessionData, AuthenticatedSession, ResourceToken } from './session-data.js';
+export type { AccessTokenOptions } from './login-context.js';
 export type { RefreshLock } from './lock.js';
 export type { SessionIndex, SessionOwner } from './session-index.js';
 export { MemoryLock } from './lock.js';

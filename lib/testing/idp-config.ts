@@ -178,7 +178,7 @@ export function buildConfiguration({ options, prefix, users, title }: Configurat
         enabled: true,
         defaultResource: async (_ctx: unknown, _client: unknown, oneOf?: string[]) => oneOf?.[0],
         // a resource requested at authorization gets its access token without repeating `resource` at the token endpoint
-        useGrantedResource: async () => true,
+        useGrantedResource: async () => options.useGrantedResource ?? true,
         getResourceServerInfo: async (_ctx: unknown, indicator: string): Promise<ResourceServerInfo> => {
           const rs = Object.hasOwn(resourceServers, indicator) ? resourceServers[indicator] : undefined;
           if (!rs) throw new errors.InvalidTarget(`unknown resource indicator ${indicator}`);

@@ -67,6 +67,12 @@ export interface TestIdpOptions {
   issueRefreshTokens?: boolean;
   /** resource indicator (RFC 8707) => resource server; access tokens for these are JWTs by default */
   resourceServers?: Record<string, TestIdpResourceServer>;
+  /**
+   * default true: an authorization request that named resources (RFC 8707) gets an access token for the
+   * (first) resource at the code grant. false: the code grant's token is for userinfo, and a token for a
+   * resource needs `resource` on a token request (refresh), like IdPs that keep the login token for userinfo.
+   */
+  useGrantedResource?: boolean;
   /** default true: requested scopes/claims/resources are granted without a consent page */
   autoConsent?: boolean;
   /** text on the IdP pages; default 'Test Identity Provider' */
