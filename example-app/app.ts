@@ -16,6 +16,7 @@ import { createTestIdp } from 'oidc-session/testing';
 import type { TestIdp, TestIdpOptions } from 'oidc-session/testing';
 import { apiPage, apiRoutes } from './api.js';
 import { adminRoutes, errorPages, home, logoutRoutes, profile } from './pages.js';
+import { sessionRoutes } from './sessions.js';
 import { tokenRoutes } from './tokens.js';
 
 export interface RealIdp {
@@ -172,6 +173,7 @@ export async function startExampleApp(options: ExampleAppOptions = {}): Promise<
   app.get('/profile', auth.requireAuth(), profile);
   tokenRoutes(app, auth.requireAuth());
   adminRoutes(app);
+  sessionRoutes(app, auth, auth.requireAuth());
   // The API accepts the session (browser) or the access token (any other client). The dev IdP issues
   // opaque access tokens, which are checked at its introspection endpoint with the app's credentials.
   apiRoutes(app, idp.clientSecret

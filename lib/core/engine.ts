@@ -22,6 +22,7 @@ import type { StepUpRequirement } from './step-up.js';
 import { callbackClaimKey, pruneTransactions, takeTransaction, withTransaction } from './transactions.js';
 import { toIdpError } from './upstream-error.js';
 import { ClaimsCache } from './user.js';
+import { UserSessions } from './user-sessions.js';
 
 export type { DestroySession } from './backchannel-route.js';
 export type RouteName = 'login' | 'callback' | 'logout' | 'backchannelLogout';
@@ -71,6 +72,8 @@ function tokenSet(auth: AuthenticatedSession): TokenSet {
 export class OidcEngine {
   readonly cfg: ResolvedConfig;
   readonly claims = new ClaimsCache();
+  /** Every session of a user (session index + store): auth.sessions, logoutEverywhere(). */
+  readonly sessions: UserSessions = new UserSessions(this);
   private readonly providers: Map<string, ProviderClient>;
   private readonly routeTable: Map<string, RouteMatch>;
   private readonly refresher: TokenRefresher;

@@ -1,10 +1,12 @@
 import type { JWTPayload } from 'jose';
 import type { OidcEngine } from './engine.js';
 import { OidcError } from './errors.js';
+import type { HttpRequest } from './http.js';
 import { resourceRequest } from './resource-tokens.js';
 import type { AuthenticatedSession, OidcSessionData, SessionPort } from './session-data.js';
 import { buildUser } from './user.js';
 import type { OidcUser } from './user.js';
+import type { LogoutEverywhereOptions, LogoutEverywhereResult, SessionInfo, SessionStoreAccess } from './user-sessions.js';
 
 export interface AccessTokenOptions {
   /** Seconds the token must still be valid. Default 60. */
@@ -38,6 +40,9 @@ export abstract class LoginContext<User extends OidcUser = OidcUser> {
   protected abstract sessionPort(): SessionPort;
   /** The framework's own request (Express `req`, Koa `ctx`), handed to the hooks. */
   abstract get appRequest(): unknown;
+  /** The framework's session store, for the user's other sessions. */
+  protected abstract storeAccess(): SessionStoreAccess;
+  protected abstract httpRequest(): HttpRequest;
 
   private get auth(): AuthenticatedSession | undefined {
     const stored = this.engine.authenticated(this.readSession());
@@ -139,5 +144,21 @@ export abstract class LoginContext<User extends OidcUser = OidcUser> {
   async fetchUserInfo(): Promise<Record<string, unknown> | undefined> {
     const auth = this.auth;
     return auth ? this.engine.fetchUserInfo(auth) : undefined;
+  }
+
+  /** The logged-in user's sessions on this app (this one marked `current`), newest first; [] when logged out. */
+  async listSessions(): Promise<SessionInfo[]> {
+    const auth = this.auth;
+    if (!auth) return [];
+    return this.engine.sessions.list(this.storeAccess(), { sub: auth.sub, iss: auth.iss }, this.sessionPort().id());
+  }
+
+  /**
+   * Ends every session of the logged-in user on this app (all instances, with a shared store and the
+   * Redis session index), this one included, calling `onLogout` for each. With `idpLogout: true` the
+   * result carries the IdP's end-session URL: redirect the browser there. Refused from another site.
+   */
+  logoutEverywhere(options: LogoutEverywhereOptions = {}): Promise<LogoutEverywhereResult> {
+    return this.engine.sessions.logoutEverywhere(this.storeAccess(), this.httpRequest(), this.sessionPort(), this.appRequest, options);
   }
 }
