@@ -1,5 +1,7 @@
 import type { Configuration } from 'openid-client';
 import { claimPath, invalid, isLoopbackHost, numberInRange, optionalBoolean, optionalFunction, optionalString, parseUrl, PROTECTED_AUTHORIZATION_PARAMS, resolveLogger, routePath } from './config-validators.js';
+import { resolveDpop } from './dpop-keys.js';
+import type { ResolvedDpop } from './dpop-keys.js';
 import { MemoryLock } from './lock.js';
 import type { RefreshLock } from './lock.js';
 import type { ClientAuthMethod, Clock, Logger, LoginEvent, LogoutEvent, OidcOptions, RefreshEvent } from './options.js';
@@ -58,6 +60,7 @@ export interface ResolvedConfig {
   readonly clock: Clock;
   readonly logger: Logger;
   readonly autoRefresh: boolean;
+  readonly dpop: ResolvedDpop | undefined;
   readonly lock: RefreshLock;
   readonly sessionIndex: SessionIndex;
   readonly backchannelLogout: boolean;
@@ -73,7 +76,7 @@ export interface ResolvedConfig {
 const KNOWN_OPTIONS = new Set<string>([
   ...PROVIDER_OPTIONS, 'providers', 'baseUrl', 'routes', 'idpLogout', 'httpTimeout', 'allowInsecureRequests',
   'clockTolerance', 'jwksCooldown', 'transactionTtl', 'maxTransactions', 'maxResourceTokens', 'sessionKey', 'fetchUserinfo',
-  'loginParams', 'absoluteDuration', 'customFetch', 'clock', 'logger', 'autoRefresh', 'lock', 'sessionIndex',
+  'loginParams', 'absoluteDuration', 'customFetch', 'clock', 'logger', 'autoRefresh', 'dpop', 'lock', 'sessionIndex',
   'backchannelLogout', 'revokeTokens', 'keepSessionData', 'rolesClaim', 'attemptSilentLogin', 'onLogin',
   'onLogout', 'onRefresh', 'onError',
 ]);
@@ -145,6 +148,7 @@ export function resolveConfig(options: OidcOptions): ResolvedConfig {
     clock,
     logger: resolveLogger(options.logger),
     autoRefresh: optionalBoolean(options.autoRefresh, 'autoRefresh', true),
+    dpop: resolveDpop(options.dpop),
     lock,
     sessionIndex,
     backchannelLogout: optionalBoolean(options.backchannelLogout, 'backchannelLogout', false),

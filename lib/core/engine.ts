@@ -3,6 +3,8 @@ import { handleBackchannelLogout } from './backchannel-route.js';
 import type { DestroySession } from './backchannel-route.js';
 import { completeCallback, parseCallbackParams } from './callback.js';
 import { resolveConfig } from './config.js';
+import { DpopKeys } from './dpop-keys.js';
+import type { DpopFor } from './dpop-keys.js';
 import type { ResolvedConfig } from './config.js';
 import { OidcError } from './errors.js';
 import { RESUBMIT_MARKER, resubmitPage } from './form-post-resubmit.js';
@@ -78,6 +80,8 @@ export class OidcEngine {
   private readonly routeTable: Map<string, RouteMatch>;
   private readonly refresher: TokenRefresher;
   private readonly resourceTokens: ResourceTokens;
+  readonly dpop: DpopKeys;
+  private readonly dpopFor: DpopFor | undefined;
   /** Expected `iss` of each provider's logins, without a trailing slash. */
   private readonly issuers: Map<string, string>;
 
@@ -95,8 +99,10 @@ export class OidcEngine {
       this.routeTable.set(p.callbackPath, { name: 'callback', provider: p.id });
       if (this.cfg.backchannelLogout) this.routeTable.set(p.backchannelPath, { name: 'backchannelLogout', provider: p.id });
     }
-    this.refresher = new TokenRefresher(this.cfg, (id) => this.providerClient(id), this.cfg.lock, this.claims);
-    this.resourceTokens = new ResourceTokens(this.cfg, (id) => this.providerClient(id), this.cfg.lock);
+    this.dpop = new DpopKeys(this.cfg.dpop);
+    this.dpopFor = this.dpop.forLogins((id) => this.providerClient(id));
+    this.refresher = new TokenRefresher(this.cfg, (id) => this.providerClient(id), this.cfg.lock, this.claims, this.dpopFor);
+    this.resourceTokens = new ResourceTokens(this.cfg, (id) => this.providerClient(id), this.cfg.lock, this.dpopFor);
   }
 
   /** Which of our routes a request path is, if any. */
@@ -197,7 +203,7 @@ export class OidcEngine {
     appReq: unknown,
   ): Promise<AuthenticatedSession> {
     const provider = await this.providerClient(tx.provider).get();
-    const result = await completeCallback(this.cfg, provider, params, state, tx);
+    const result = await completeCallback(this.cfg, provider, params, state, tx, await this.dpop.forLogin(provider));
     const auth = result.auth;
     if (this.cfg.onLogin) {
       let user: unknown;
@@ -330,7 +336,8 @@ export class OidcEngine {
   async fetchUserInfo(auth: AuthenticatedSession): Promise<Record<string, unknown>> {
     const provider = await this.providerClient(auth.provider).get();
     try {
-      return await client.fetchUserInfo(provider.config, auth.accessToken, auth.sub);
+      const dpop = auth.tokenType?.toLowerCase() === 'dpop' ? await this.dpopFor?.(auth) : undefined;
+      return await client.fetchUserInfo(provider.config, auth.accessToken, auth.sub, dpop);
     } catch (err) {
       throw toIdpError(err, 'userinfo');
     }

@@ -1,6 +1,8 @@
 import type { JWTPayload } from 'jose';
 import type { OidcEngine } from './engine.js';
 import { OidcError } from './errors.js';
+import { boundAccessToken } from './bound-token.js';
+import type { BoundAccessToken } from './bound-token.js';
 import type { HttpRequest } from './http.js';
 import { resourceRequest } from './resource-tokens.js';
 import type { AuthenticatedSession, OidcSessionData, SessionPort } from './session-data.js';
@@ -125,19 +127,32 @@ export abstract class LoginContext<User extends OidcUser = OidcUser> {
    * session per resource with its own expiry.
    */
   async getAccessToken(options: AccessTokenOptions = {}): Promise<string> {
+    return (await this.token(options, 'getAccessToken()')).accessToken;
+  }
+
+  /**
+   * getAccessToken()'s token with what a call to an API needs: the scheme (`DPoP` when the IdP bound the
+   * token, with the `dpop` option) and `headers(method, url)` / `fetch(url, init)` that add a fresh proof.
+   */
+  async getBoundAccessToken(options: AccessTokenOptions = {}): Promise<BoundAccessToken> {
+    const { accessToken, tokenType, auth } = await this.token(options, 'getBoundAccessToken()');
+    return boundAccessToken(this.engine.dpop, auth.dpopKey, accessToken, tokenType);
+  }
+
+  private async token(options: AccessTokenOptions, caller: string): Promise<{ accessToken: string; tokenType: string | undefined; auth: AuthenticatedSession }> {
     const auth = this.auth;
     if (!auth) throw new OidcError('ERR_OIDC_UNAUTHENTICATED', 'Not logged in');
     if (options.resource !== undefined) {
-      const result = await this.engine.resourceToken(this.sessionPort(), auth, resourceRequest(options, 'getAccessToken()'));
+      const result = await this.engine.resourceToken(this.sessionPort(), auth, resourceRequest(options, caller));
       if (result.auth !== auth) this.adopt(result.auth);
-      return result.token.accessToken;
+      return { accessToken: result.token.accessToken, tokenType: result.token.tokenType, auth: result.auth };
     }
     if (options.scope !== undefined) {
-      throw new OidcError('ERR_OIDC_INVALID_CONFIG', 'getAccessToken(): "scope" needs "resource" (the login\'s own token keeps the scope of the login)');
+      throw new OidcError('ERR_OIDC_INVALID_CONFIG', `${caller}: "scope" needs "resource" (the login's own token keeps the scope of the login)`);
     }
     const fresh = await this.engine.freshLogin(this.sessionPort(), auth, options.minTtl ?? 60, this.appRequest);
     this.adopt(fresh);
-    return fresh.accessToken;
+    return { accessToken: fresh.accessToken, tokenType: fresh.tokenType, auth: fresh };
   }
 
   /** Calls the IdP's userinfo endpoint now with the session's access token. */

@@ -1,4 +1,5 @@
 import type { Configuration } from 'openid-client';
+import type { DpopOption } from './dpop-keys.js';
 import type { RefreshLock } from './lock.js';
 import type { SessionIndex } from './session-index.js';
 
@@ -135,6 +136,13 @@ export interface OidcOptions<Req = unknown> extends Partial<ProviderOptions> {
   clock?: Clock;
   /** Default: silent. */
   logger?: Logger;
+  /**
+   * DPoP (RFC 9449) for the session's tokens: the code grant, every refresh and userinfo carry a proof,
+   * so the IdP binds the access token to a key. `true`: a new ES256 key pair per session, its private
+   * key kept in the session (like the refresh token). A CryptoKeyPair or private JWK: one key for the
+   * app, kept out of the session store. Default false.
+   */
+  dpop?: DpopOption;
   /** Refresh an expired access token in requireAuth() when a refresh token exists. Default true. */
   autoRefresh?: boolean;
   /** Shared lock so one refresh token is redeemed once across instances. Default: in-process. */

@@ -15,3 +15,5 @@ export { MemorySessionIndex } from './session-index.js';
 export type { LoginOptions, LogoutOptions } from './app-login.js';
 export type { AuthInfo, BearerOptions, BearerGuardOptions, DpopOptions, IntrospectionOptions } from './bearer/index.js';
 export type { SessionInfo, SessionQuery, SessionsApi, LogoutEverywhereOptions, LogoutEverywhereResult } from './user-sessions.js';
+export type { BoundAccessToken } from './bound-token.js';
+export type { DpopOption } from './dpop-keys.js';

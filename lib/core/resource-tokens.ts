@@ -3,6 +3,7 @@ import * as client from 'openid-client';
 import type { ResolvedConfig } from './config.js';
 import { OidcError } from './errors.js';
 import type { RefreshLock } from './lock.js';
+import type { DpopFor } from './dpop-keys.js';
 import type { ProviderClient } from './provider-client.js';
 import { lockKeyFor } from './refresh.js';
 import type { AuthenticatedSession, ResourceToken, SessionPort } from './session-data.js';
@@ -90,9 +91,11 @@ export class ResourceTokens {
   private readonly cfg: ResolvedConfig;
   private readonly providers: (id: string) => ProviderClient;
   private readonly lock: RefreshLock;
+  private readonly dpop: DpopFor | undefined;
 
-  constructor(cfg: ResolvedConfig, providers: (id: string) => ProviderClient, lock: RefreshLock) {
+  constructor(cfg: ResolvedConfig, providers: (id: string) => ProviderClient, lock: RefreshLock, dpop?: DpopFor) {
     this.cfg = cfg;
+    this.dpop = dpop;
     this.providers = providers;
     this.lock = lock;
   }
@@ -156,7 +159,7 @@ export class ResourceTokens {
     const params: Record<string, string> = { resource: request.resource, ...(request.scope ? { scope: request.scope } : {}) };
     let tokens: Awaited<ReturnType<typeof client.refreshTokenGrant>>;
     try {
-      tokens = await client.refreshTokenGrant(provider.config, refreshToken, params);
+      tokens = await client.refreshTokenGrant(provider.config, refreshToken, params, await this.dpop?.(auth));
     } catch (err) {
       if (err instanceof ResponseBodyError && REFUSALS.has(err.error)) {
         throw new OidcError('ERR_OIDC_RESOURCE_REFUSED', `The IdP refused a token for this API (${err.error})`, { cause: err, idpError: err.error });

@@ -143,6 +143,9 @@ export function buildConfiguration({ options, prefix, users, title }: Configurat
     },
     features: {
       devInteractions: { enabled: false },
+      dPoP: options.dpop === false
+        ? { enabled: false }
+        : { enabled: true, ...(options.dpop?.requireNonce ? { nonceSecret: randomBytes(32), requireNonce: () => true } : {}) },
       userinfo: { enabled: true },
       claimsParameter: { enabled: true },
       backchannelLogout: { enabled: true },

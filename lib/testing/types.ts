@@ -73,6 +73,12 @@ export interface TestIdpOptions {
    * resource needs `resource` on a token request (refresh), like IdPs that keep the login token for userinfo.
    */
   useGrantedResource?: boolean;
+  /**
+   * DPoP (RFC 9449) at the token and userinfo endpoints; default on, as in oidc-provider. `false`: the IdP
+   * ignores DPoP proofs and issues Bearer tokens. `{ requireNonce: true }`: every proof must carry a
+   * server nonce (the IdP answers use_dpop_nonce with a DPoP-Nonce first).
+   */
+  dpop?: false | { requireNonce?: boolean };
   /** default true: requested scopes/claims/resources are granted without a consent page */
   autoConsent?: boolean;
   /** text on the IdP pages; default 'Test Identity Provider' */
