@@ -54,3 +54,38 @@ describe('example app: sessions page', () => {
     expect((await agent.get('/sessions').expect(200)).text).toContain('in 1 session.');
   });
 });
+
+describe('example app: the API page with DPoP', () => {
+  let app: ExampleApp;
+  beforeAll(async () => {
+    app = await startExampleApp({ port: 0 });
+  });
+  afterAll(() => app.close());
+
+  it('calls the DPoP-only API with the session\'s bound token and a proof; without a proof that API refuses it', async () => {
+    const agent = request.agent(app.url);
+    await loginAs(agent, app.devIdp!, 'alice');
+    const page = await agent.get('/api').expect(200);
+    expect(page.text).toContain('<code id="api-scheme">Authorization: DPoP &lt;your access token&gt;</code>');
+    expect(page.text).toContain('GET /api/dpop/things');
+    expect(page.text).toContain('<strong id="api-status">200</strong>');
+    expect(page.text).toContain('&quot;via&quot;: &quot;DPoP token&quot;');
+    expect(page.text).toContain('&quot;requestedBy&quot;: &quot;alice&quot;');
+    const anonymous = await request(app.url).get('/api/dpop/things').set('Authorization', 'Bearer nope').expect(401);
+    expect(anonymous.headers['www-authenticate']).toMatch(/^DPoP /);
+  });
+
+  it('with dpop: false the page uses a Bearer token on the ordinary API', async () => {
+    const plain = await startExampleApp({ port: 0, dpop: false });
+    try {
+      const agent = request.agent(plain.url);
+      await loginAs(agent, plain.devIdp!, 'alice');
+      const page = await agent.get('/api').expect(200);
+      expect(page.text).toContain('Authorization: Bearer &lt;your access token&gt;');
+      expect(page.text).toContain('<strong id="api-status">200</strong>');
+      expect(page.text).toContain('&quot;via&quot;: &quot;Bearer token&quot;');
+    } finally {
+      await plain.close();
+    }
+  });
+});
