@@ -6,6 +6,7 @@ import { MemoryLock } from './lock.js';
 import type { RefreshLock } from './lock.js';
 import type { ClientAuthMethod, Clock, Logger, LoginEvent, LogoutEvent, OidcOptions, RefreshEvent } from './options.js';
 import { PROVIDER_OPTIONS, resolveProviders } from './provider-config.js';
+import type { ResolvedRequestObject } from './request-object.js';
 import { MemorySessionIndex } from './session-index.js';
 import type { SessionIndex } from './session-index.js';
 
@@ -22,6 +23,8 @@ export interface ResolvedProvider {
   readonly authorizationParams: Readonly<Record<string, string>>;
   readonly responseMode: 'query' | 'form_post';
   readonly pushedAuthorizationRequests: boolean;
+  /** JAR: sign the authorization request with this key. */
+  readonly requestObject: ResolvedRequestObject | undefined;
   /** RFC 8707 resource indicators sent at login. */
   readonly resources: readonly string[];
   /** Absolute redirect_uri registered at the IdP. */

@@ -149,7 +149,7 @@ export class DpopKeys {
   }
 }
 
-function algFromKey(key: CryptoKey): string {
+export function algFromKey(key: CryptoKey): string {
   const algorithm = key.algorithm as { name: string; namedCurve?: string; hash?: { name: string } };
   if (algorithm.name === 'ECDSA') return algorithm.namedCurve === 'P-384' ? 'ES384' : algorithm.namedCurve === 'P-521' ? 'ES512' : 'ES256';
   if (algorithm.name === 'Ed25519') return 'EdDSA';

@@ -1,6 +1,7 @@
 import type { Configuration } from 'openid-client';
 import type { DpopOption } from './dpop-keys.js';
 import type { RefreshLock } from './lock.js';
+import type { RequestObjectOptions } from './request-object.js';
 import type { SessionIndex } from './session-index.js';
 
 /** How the client authenticates at the token endpoint. */
@@ -68,6 +69,11 @@ export interface ProviderOptions {
    * access token still serves userinfo.
    */
   resources?: string[];
+  /**
+   * Sign the authorization request (JAR, RFC 9101), with PAR too. Refused when the IdP's metadata does
+   * not list the algorithm: at construction with `config`, at discovery otherwise.
+   */
+  requestObject?: RequestObjectOptions;
 }
 
 /** One IdP among several (`providers` option). */

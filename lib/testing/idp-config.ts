@@ -143,6 +143,10 @@ export function buildConfiguration({ options, prefix, users, title }: Configurat
     },
     features: {
       devInteractions: { enabled: false },
+      requestObjects: {
+        enabled: options.requestObjects !== undefined && options.requestObjects !== false,
+        requireSignedRequestObject: typeof options.requestObjects === 'object' && options.requestObjects.requireSigned === true,
+      },
       dPoP: options.dpop === false
         ? { enabled: false }
         : { enabled: true, ...(options.dpop?.requireNonce ? { nonceSecret: randomBytes(32), requireNonce: () => true } : {}) },

@@ -79,6 +79,12 @@ export interface TestIdpOptions {
    * server nonce (the IdP answers use_dpop_nonce with a DPoP-Nonce first).
    */
   dpop?: false | { requireNonce?: boolean };
+  /**
+   * default off: signed request objects (JAR, RFC 9101) in the `request` parameter and at PAR. Register
+   * the client's public key as client metadata `jwks`. `{ requireSigned: true }`: every authorization
+   * request must be a signed request object.
+   */
+  requestObjects?: boolean | { requireSigned?: boolean };
   /** default true: requested scopes/claims/resources are granted without a consent page */
   autoConsent?: boolean;
   /** text on the IdP pages; default 'Test Identity Provider' */
