@@ -11,31 +11,36 @@ const THINGS = [
   { id: 2, name: 'Kettle', status: 'boiling' },
 ];
 
-export function apiRoutes(app: Express, apiGuard: RequestHandler): void {
+export function apiRoutes(app: Express, apiGuard: RequestHandler, dpopGuard?: RequestHandler): void {
   app.get('/api/me', apiGuard, (req, res) => {
     res.json({ user: req.user });
   });
   app.get('/api/things', apiGuard, (req, res) => {
-    res.json({ things: THINGS, requestedBy: req.auth?.sub ?? req.user?.sub, via: req.auth ? 'bearer token' : 'session' });
+    res.json({ things: THINGS, requestedBy: req.auth?.sub ?? req.user?.sub, via: req.auth ? `${req.auth.scheme} token` : 'session' });
   });
+  if (dpopGuard) {
+    app.get('/api/dpop/things', dpopGuard, (req, res) => {
+      res.json({ things: THINGS, requestedBy: req.auth?.sub, via: `${req.auth?.scheme} token` });
+    });
+  }
 }
 
-async function callOwnApi(req: Request, selfUrl: string, path: string): Promise<{ status: number; body: unknown }> {
-  // A token with at least 60 s left (refreshed first if needed), so it cannot expire on the way.
-  const token = await req.oidc?.getAccessToken();
-  const response = await fetch(new URL(path, selfUrl), {
-    headers: { authorization: `Bearer ${token}`, accept: 'application/json' },
-    signal: AbortSignal.timeout(5000),
-  });
-  return { status: response.status, body: await response.json().catch(() => null) };
+async function callOwnApi(req: Request, selfUrl: string): Promise<{ status: number; body: unknown; scheme: string; path: string }> {
+  // A token with at least 60 s left (refreshed first if needed), so it cannot expire on the way. With a
+  // DPoP-bound token, fetch() adds a proof for this very request (and retries once if the API wants a nonce).
+  const token = await req.oidc!.getBoundAccessToken();
+  const path = token.tokenType === 'DPoP' ? '/api/dpop/things' : '/api/things';
+  const response = await token.fetch(new URL(path, selfUrl), { headers: { accept: 'application/json' }, signal: AbortSignal.timeout(5000) });
+  return { status: response.status, body: await response.json().catch(() => null), scheme: token.tokenType, path };
 }
 
 /** `selfUrl`: where this process listens (not BASE_URL, which may be a proxy in front of it). */
 export function apiPage(app: Express, requireAuth: RequestHandler, selfUrl: () => string): void {
   app.get('/api', requireAuth, (req, res, next) => {
-    callOwnApi(req, selfUrl(), '/api/things').then(({ status, body }) => {
+    callOwnApi(req, selfUrl()).then(({ status, body, scheme, path }) => {
       res.send(layout(req, 'API call', html`<div class="card">
-        <p>The server called <code>GET /api/things</code> with <code>Authorization: Bearer &lt;your access token&gt;</code>.</p>
+        <p>The server called <code>GET ${path}</code> with <code id="api-scheme">Authorization: ${scheme} &lt;your access token&gt;</code>${scheme === 'DPoP'
+          ? html` and a <code>DPoP</code> proof signed with this session's key; that route is guarded by <code>requireBearer({ dpop: { required: true } })</code>` : ''}.</p>
         <p>Status <strong id="api-status">${status}</strong></p>
         <pre id="api-body">${JSON.stringify(body, null, 2)}</pre></div>`));
     }, next);

@@ -10,12 +10,13 @@ import type { AddressInfo } from 'node:net';
 import express from 'express';
 import session from 'express-session';
 import type { Store } from 'express-session';
-import { oidc } from 'oidc-session/express';
+import { oidc, requireBearer } from 'oidc-session/express';
 import type { Logger, OidcMiddleware, OidcOptions, RefreshLock, SessionIndex } from 'oidc-session/express';
 import { createTestIdp } from 'oidc-session/testing';
 import type { TestIdp, TestIdpOptions } from 'oidc-session/testing';
 import { apiPage, apiRoutes } from './api.js';
 import { adminRoutes, errorPages, home, logoutRoutes, profile } from './pages.js';
+import { sessionRoutes } from './sessions.js';
 import { tokenRoutes } from './tokens.js';
 
 export interface RealIdp {
@@ -40,6 +41,8 @@ export interface ExampleAppOptions {
   redisUrl?: string | undefined;
   /** Default: random for this run. */
   sessionSecret?: string | undefined;
+  /** DPoP-bound tokens (a key pair per session); an IdP without DPoP keeps issuing Bearer tokens. Default true. */
+  dpop?: boolean | undefined;
   logger?: Logger;
 }
 
@@ -99,11 +102,12 @@ async function startDevIdp(baseUrl: string, options: Partial<TestIdpOptions> = {
   return { idp: { issuer: idp.issuer, clientId: 'example-app', clientSecret }, dev: { idp, users } };
 }
 
-function oidcOptions(idp: RealIdp, shared: SharedState, baseUrl: string, logger: Logger): OidcOptions {
+function oidcOptions(idp: RealIdp, shared: SharedState, baseUrl: string, logger: Logger, dpop: boolean): OidcOptions {
   const options: OidcOptions = {
     issuer: idp.issuer,
     clientId: idp.clientId,
     baseUrl,
+    dpop,
     // The dev IdP calls POST /backchannel-logout when the session ends there (register it at yours too).
     backchannelLogout: true,
     logger,
@@ -131,7 +135,7 @@ export async function startExampleApp(options: ExampleAppOptions = {}): Promise<
     shared = options.redisUrl
       ? await (await import('./redis.js')).redisState(options.redisUrl, logger)
       : { description: 'in memory (set REDIS_URL to use Redis)', close: async () => {} };
-    auth = oidc(oidcOptions(idp, shared, baseUrl, logger));   // throws on a bad option, naming it
+    auth = oidc(oidcOptions(idp, shared, baseUrl, logger, options.dpop ?? true));   // throws on a bad option, naming it
   } catch (err) {
     server.close();
     await dev?.idp.close();
@@ -172,11 +176,13 @@ export async function startExampleApp(options: ExampleAppOptions = {}): Promise<
   app.get('/profile', auth.requireAuth(), profile);
   tokenRoutes(app, auth.requireAuth());
   adminRoutes(app);
+  sessionRoutes(app, auth, auth.requireAuth());
   // The API accepts the session (browser) or the access token (any other client). The dev IdP issues
   // opaque access tokens, which are checked at its introspection endpoint with the app's credentials.
-  apiRoutes(app, idp.clientSecret
-    ? auth.requireAuth({ bearer: { audience: idp.clientId, introspection: { clientId: idp.clientId, clientSecret: idp.clientSecret } } })
-    : auth.requireAuth());
+  const bearer = idp.clientSecret ? { audience: idp.clientId, introspection: { clientId: idp.clientId, clientSecret: idp.clientSecret } } : undefined;
+  apiRoutes(app, bearer ? auth.requireAuth({ bearer: { ...bearer, dpop: {} } }) : auth.requireAuth(),
+    // A DPoP-only copy of the API: a token without a proof (or a Bearer token) is refused.
+    bearer ? requireBearer({ issuer: idp.issuer, ...bearer, dpop: { required: true } }) : undefined);
   apiPage(app, auth.requireAuth(), () => url);
   logoutRoutes(app);
   const { notFound, onError } = errorPages(settings);

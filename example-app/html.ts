@@ -71,7 +71,7 @@ function nav(req: Request): Html {
     : html`<a class="button" id="login" href="/login">Log in</a>`;
   return html`<header><div class="bar">
     <a class="brand" href="/">oidc-session example</a>
-    <a href="/profile">Profile</a><a href="/tokens">Tokens</a><a href="/admin">Admin</a><a href="/api">API</a>
+    <a href="/profile">Profile</a><a href="/tokens">Tokens</a><a href="/admin">Admin</a><a href="/api">API</a><a href="/sessions">Sessions</a>
     <span class="who">${who}</span>
   </div></header>`;
 }

@@ -109,7 +109,7 @@ function page(title: string, body: string): string {
   return `<!doctype html><html lang="en"><head><meta charset="utf-8"><title>${escapeHtml(title)}</title>
 <style>body{font:16px/1.5 system-ui,sans-serif;max-width:42rem;margin:2rem auto;padding:0 1rem}nav a{margin-right:1rem}
 pre{background:#f4f4f4;padding:1rem;overflow:auto}button{font:inherit;cursor:pointer}form{display:inline;margin-right:1rem}</style></head>
-<body><nav><a href="/">Home</a><a href="/profile">Profile</a><a href="/api/me">/api/me</a><a href="/admin">Admin</a></nav>
+<body><nav><a href="/">Home</a><a href="/profile">Profile</a><a href="/api/me">/api/me</a><a href="/admin">Admin</a><a href="/sessions">Sessions</a></nav>
 <h1>${escapeHtml(title)}</h1>${body}</body></html>`;
 }
 
@@ -174,6 +174,19 @@ async function main(): Promise<void> {
   router.get('/admin', requireRoles('admin'), (ctx) => {
     ctx.type = 'html';
     ctx.body = page('Admin', '<p>Only users with the <code>admin</code> role see this page.</p>');
+  });
+  // Where the user is logged in to this app (the session index), and "log out everywhere".
+  router.get('/sessions', auth.requireAuth(), async (ctx) => {
+    const sessions = (await ctx.state.oidc?.listSessions()) ?? [];
+    const rows = sessions.map((s) => `<li>since ${escapeHtml(new Date(s.createdAt * 1000).toISOString())}${s.current ? ' <strong>(this browser)</strong>' : ''}</li>`);
+    ctx.type = 'html';
+    ctx.body = page('Sessions', `<p id="session-count">${sessions.length} session(s):</p><ul>${rows.join('')}</ul>
+      <form method="post" action="/sessions/logout-everywhere"><button>Log out everywhere</button></form>`);
+  });
+  router.post('/sessions/logout-everywhere', auth.requireAuth(), async (ctx) => {
+    await ctx.state.oidc?.logoutEverywhere();
+    ctx.status = 303;
+    ctx.redirect('/');
   });
   // POST /logout (the library's route) ends the local session; this one ends the IdP session too.
   router.post('/logout/idp', async (ctx) => {

@@ -71,7 +71,8 @@ export function errorPages(settings: PageSettings): { notFound: RequestHandler; 
       const status: number = typeof err.status === 'number' ? err.status : 500;
       const code: string = err.code ?? 'internal_error';
       if (status >= 500) settings.logger.error('request failed', { code, message: err.message, path: req.path });
-      if (req.path.startsWith('/api/')) return res.status(status).json({ error: code });
+      // The challenge (WWW-Authenticate: DPoP / Bearer error=...) tells an API client what went wrong.
+      if (req.path.startsWith('/api/')) return res.status(status).set(err.headers ?? {}).json({ error: code });
       if (code === 'ERR_OIDC_FORBIDDEN') {
         return res.status(403).send(page(req, 'Forbidden', html`<p id="forbidden">Sorry ${String(req.user?.name ?? req.user?.sub)}, you may not open this page.</p>
           <p class="muted" id="forbidden-reason">${err.message}. You are logged in, so this is a 403, not a login prompt.</p>`));

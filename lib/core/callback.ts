@@ -1,5 +1,6 @@
 import * as client from 'openid-client';
 import type { ResolvedConfig } from './config.js';
+import type { LoginDpop } from './dpop-keys.js';
 import { OidcError } from './errors.js';
 import { verifyIdTokenSignature } from './id-token.js';
 import type { DiscoveredProvider } from './provider-client.js';
@@ -79,6 +80,7 @@ export async function completeCallback(
   params: URLSearchParams,
   state: string,
   tx: LoginTransaction,
+  dpop?: LoginDpop,
 ): Promise<CallbackResult> {
   checkAuthorizationResponse(provider, params);
   const currentUrl = new URL(provider.settings.redirectUri);
@@ -91,10 +93,13 @@ export async function completeCallback(
       expectedNonce: tx.nonce,
       idTokenExpected: true,
       ...(tx.maxAge !== undefined ? { maxAge: tx.maxAge } : {}),
-    });
+    }, undefined, dpop?.options);
   } catch (err) {
     throw toIdpError(err, 'token');
   }
+  // An IdP without DPoP ignores the proof and issues a Bearer token: that token is then used as Bearer.
+  const bound = tokens.token_type?.toLowerCase() === 'dpop';
+  if (dpop && !bound) cfg.logger.warn('oidc-session: the IdP ignored DPoP and issued a Bearer token', { provider: provider.settings.id });
   const idToken = tokens.id_token;
   const claims = tokens.claims();
   if (!idToken || !claims) throw new OidcError('ERR_OIDC_INVALID_ID_TOKEN', 'The token response has no ID token');
@@ -107,7 +112,7 @@ export async function completeCallback(
   let userinfo: Record<string, unknown> | undefined;
   if (cfg.fetchUserinfo && provider.metadata.userinfo_endpoint) {
     try {
-      userinfo = await client.fetchUserInfo(provider.config, tokens.access_token, claims.sub);
+      userinfo = await client.fetchUserInfo(provider.config, tokens.access_token, claims.sub, bound ? dpop?.options : undefined);
     } catch (err) {
       throw toIdpError(err, 'userinfo');
     }
@@ -126,6 +131,7 @@ export async function completeCallback(
     ...(expiresIn !== undefined ? { expiresAt: Math.floor(now / 1000) + expiresIn } : {}),
     ...(tokens.scope ? { scope: tokens.scope } : {}),
     ...(extras ? { userinfo: extras } : {}),
+    ...(dpop?.sessionKey && bound ? { dpopKey: dpop.sessionKey } : {}),
     authenticatedAt: Math.floor(now / 1000),
   };
   return { auth, claims: { ...claims }, userinfo };

@@ -1,9 +1,12 @@
 import type { Configuration } from 'openid-client';
 import { claimPath, invalid, isLoopbackHost, numberInRange, optionalBoolean, optionalFunction, optionalString, parseUrl, PROTECTED_AUTHORIZATION_PARAMS, resolveLogger, routePath } from './config-validators.js';
+import { resolveDpop } from './dpop-keys.js';
+import type { ResolvedDpop } from './dpop-keys.js';
 import { MemoryLock } from './lock.js';
 import type { RefreshLock } from './lock.js';
 import type { ClientAuthMethod, Clock, Logger, LoginEvent, LogoutEvent, OidcOptions, RefreshEvent } from './options.js';
 import { PROVIDER_OPTIONS, resolveProviders } from './provider-config.js';
+import type { ResolvedRequestObject } from './request-object.js';
 import { MemorySessionIndex } from './session-index.js';
 import type { SessionIndex } from './session-index.js';
 
@@ -20,6 +23,10 @@ export interface ResolvedProvider {
   readonly authorizationParams: Readonly<Record<string, string>>;
   readonly responseMode: 'query' | 'form_post';
   readonly pushedAuthorizationRequests: boolean;
+  /** JAR: sign the authorization request with this key. */
+  readonly requestObject: ResolvedRequestObject | undefined;
+  /** RFC 8707 resource indicators sent at login. */
+  readonly resources: readonly string[];
   /** Absolute redirect_uri registered at the IdP. */
   readonly redirectUri: string;
   /** Path (relative to where the middleware is mounted) that receives the callback. */
@@ -47,6 +54,7 @@ export interface ResolvedConfig {
   readonly jwksCooldownSec: number;
   readonly transactionTtlSec: number;
   readonly maxTransactions: number;
+  readonly maxResourceTokens: number;
   readonly sessionKey: string;
   readonly fetchUserinfo: boolean;
   readonly loginParams: ReadonlySet<string>;
@@ -55,6 +63,7 @@ export interface ResolvedConfig {
   readonly clock: Clock;
   readonly logger: Logger;
   readonly autoRefresh: boolean;
+  readonly dpop: ResolvedDpop | undefined;
   readonly lock: RefreshLock;
   readonly sessionIndex: SessionIndex;
   readonly backchannelLogout: boolean;
@@ -69,8 +78,8 @@ export interface ResolvedConfig {
 
 const KNOWN_OPTIONS = new Set<string>([
   ...PROVIDER_OPTIONS, 'providers', 'baseUrl', 'routes', 'idpLogout', 'httpTimeout', 'allowInsecureRequests',
-  'clockTolerance', 'jwksCooldown', 'transactionTtl', 'maxTransactions', 'sessionKey', 'fetchUserinfo',
-  'loginParams', 'absoluteDuration', 'customFetch', 'clock', 'logger', 'autoRefresh', 'lock', 'sessionIndex',
+  'clockTolerance', 'jwksCooldown', 'transactionTtl', 'maxTransactions', 'maxResourceTokens', 'sessionKey', 'fetchUserinfo',
+  'loginParams', 'absoluteDuration', 'customFetch', 'clock', 'logger', 'autoRefresh', 'dpop', 'lock', 'sessionIndex',
   'backchannelLogout', 'revokeTokens', 'keepSessionData', 'rolesClaim', 'attemptSilentLogin', 'onLogin',
   'onLogout', 'onRefresh', 'onError',
 ]);
@@ -133,6 +142,7 @@ export function resolveConfig(options: OidcOptions): ResolvedConfig {
     jwksCooldownSec: numberInRange(options.jwksCooldown, 'jwksCooldown', 1, 0, 600),
     transactionTtlSec: numberInRange(options.transactionTtl, 'transactionTtl', 600, 10, 86_400),
     maxTransactions: numberInRange(options.maxTransactions, 'maxTransactions', 5, 1, 50),
+    maxResourceTokens: numberInRange(options.maxResourceTokens, 'maxResourceTokens', 10, 1, 50),
     sessionKey,
     fetchUserinfo: optionalBoolean(options.fetchUserinfo, 'fetchUserinfo', true),
     loginParams: new Set(['prompt', 'login_hint', 'ui_locales', ...loginParams]),
@@ -141,6 +151,7 @@ export function resolveConfig(options: OidcOptions): ResolvedConfig {
     clock,
     logger: resolveLogger(options.logger),
     autoRefresh: optionalBoolean(options.autoRefresh, 'autoRefresh', true),
+    dpop: resolveDpop(options.dpop),
     lock,
     sessionIndex,
     backchannelLogout: optionalBoolean(options.backchannelLogout, 'backchannelLogout', false),

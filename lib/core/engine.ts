@@ -4,6 +4,8 @@ import type { DestroySession } from './backchannel-route.js';
 import { withCallbackClaim } from './callback-claim.js';
 import { completeCallback, parseCallbackParams } from './callback.js';
 import { resolveConfig } from './config.js';
+import { DpopKeys } from './dpop-keys.js';
+import type { DpopFor } from './dpop-keys.js';
 import type { ResolvedConfig } from './config.js';
 import { OidcError } from './errors.js';
 import { RESUBMIT_MARKER, resubmitPage } from './form-post-resubmit.js';
@@ -14,6 +16,8 @@ import { endSessionUrl, revokeTokens } from './logout.js';
 import type { OidcOptions, TokenSet } from './options.js';
 import { ProviderClient } from './provider-client.js';
 import { TokenRefresher } from './refresh.js';
+import { ResourceTokens } from './resource-tokens.js';
+import type { ResourceRequest, ResourceResult } from './resource-tokens.js';
 import { safeReturnTo } from './return-to.js';
 import type { AuthenticatedSession, LoginTransaction, OidcSessionData, SessionPort } from './session-data.js';
 import { stepUpChallenge, stepUpParams } from './step-up.js';
@@ -21,6 +25,7 @@ import type { StepUpRequirement } from './step-up.js';
 import { holdsOnlyPendingLogins, pruneTransactions, takeTransaction, withTransaction } from './transactions.js';
 import { toIdpError } from './upstream-error.js';
 import { ClaimsCache } from './user.js';
+import { UserSessions } from './user-sessions.js';
 
 export type { DestroySession } from './backchannel-route.js';
 export type RouteName = 'login' | 'callback' | 'logout' | 'backchannelLogout';
@@ -75,9 +80,14 @@ function tokenSet(auth: AuthenticatedSession): TokenSet {
 export class OidcEngine {
   readonly cfg: ResolvedConfig;
   readonly claims = new ClaimsCache();
+  /** Every session of a user (session index + store): auth.sessions, logoutEverywhere(). */
+  readonly sessions: UserSessions = new UserSessions(this);
   private readonly providers: Map<string, ProviderClient>;
   private readonly routeTable: Map<string, RouteMatch>;
   private readonly refresher: TokenRefresher;
+  private readonly resourceTokens: ResourceTokens;
+  readonly dpop: DpopKeys;
+  private readonly dpopFor: DpopFor | undefined;
   /** Expected `iss` of each provider's logins, without a trailing slash. */
   private readonly issuers: Map<string, string>;
 
@@ -95,7 +105,10 @@ export class OidcEngine {
       this.routeTable.set(p.callbackPath, { name: 'callback', provider: p.id });
       if (this.cfg.backchannelLogout) this.routeTable.set(p.backchannelPath, { name: 'backchannelLogout', provider: p.id });
     }
-    this.refresher = new TokenRefresher(this.cfg, (id) => this.providerClient(id), this.cfg.lock, this.claims);
+    this.dpop = new DpopKeys(this.cfg.dpop);
+    this.dpopFor = this.dpop.forLogins((id) => this.providerClient(id));
+    this.refresher = new TokenRefresher(this.cfg, (id) => this.providerClient(id), this.cfg.lock, this.claims, this.dpopFor);
+    this.resourceTokens = new ResourceTokens(this.cfg, (id) => this.providerClient(id), this.cfg.lock, this.dpopFor);
   }
 
   /** Which of our routes a request path is, if any. */
@@ -196,7 +209,7 @@ export class OidcEngine {
     appReq: unknown,
   ): Promise<AuthenticatedSession> {
     const provider = await this.providerClient(tx.provider).get();
-    const result = await completeCallback(this.cfg, provider, params, state, tx);
+    const result = await completeCallback(this.cfg, provider, params, state, tx, await this.dpop.forLogin(provider));
     const auth = result.auth;
     if (this.cfg.onLogin) {
       let user: unknown;
@@ -303,6 +316,16 @@ export class OidcEngine {
     }
   }
 
+  /** A token for another API (RFC 8707), cached in the session; a rejected refresh token ends the login. */
+  async resourceToken(session: SessionPort, auth: AuthenticatedSession, request: ResourceRequest): Promise<ResourceResult> {
+    try {
+      return await this.resourceTokens.get(session, auth, request);
+    } catch (err) {
+      if (err instanceof OidcError && err.code === 'ERR_OIDC_REFRESH_FAILED') await this.endLogin(session, auth);
+      throw err;
+    }
+  }
+
   /** requireAuth's view: refresh automatically when enabled and possible. */
   async guard(session: SessionPort, auth: AuthenticatedSession, autoRefresh: boolean, appReq?: unknown): Promise<AuthenticatedSession> {
     if (!autoRefresh || !auth.refreshToken) return auth;
@@ -326,7 +349,8 @@ export class OidcEngine {
   async fetchUserInfo(auth: AuthenticatedSession): Promise<Record<string, unknown>> {
     const provider = await this.providerClient(auth.provider).get();
     try {
-      return await client.fetchUserInfo(provider.config, auth.accessToken, auth.sub);
+      const dpop = auth.tokenType?.toLowerCase() === 'dpop' ? await this.dpopFor?.(auth) : undefined;
+      return await client.fetchUserInfo(provider.config, auth.accessToken, auth.sub, dpop);
     } catch (err) {
       throw toIdpError(err, 'userinfo');
     }

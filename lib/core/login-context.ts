@@ -1,9 +1,23 @@
 import type { JWTPayload } from 'jose';
 import type { OidcEngine } from './engine.js';
 import { OidcError } from './errors.js';
+import { boundAccessToken } from './bound-token.js';
+import type { BoundAccessToken } from './bound-token.js';
+import type { HttpRequest } from './http.js';
+import { resourceRequest } from './resource-tokens.js';
 import type { AuthenticatedSession, OidcSessionData, SessionPort } from './session-data.js';
 import { buildUser } from './user.js';
 import type { OidcUser } from './user.js';
+import type { LogoutEverywhereOptions, LogoutEverywhereResult, SessionInfo, SessionStoreAccess } from './user-sessions.js';
+
+export interface AccessTokenOptions {
+  /** Seconds the token must still be valid. Default 60. */
+  minTtl?: number;
+  /** An API's resource indicator (RFC 8707): a token for that audience instead of the login's own. */
+  resource?: string;
+  /** With `resource`: the scope to ask for (a subset of what the login was granted). */
+  scope?: string;
+}
 
 /**
  * The login of the current request, framework-free: Express exposes it as `req.oidc`, Koa as
@@ -28,6 +42,9 @@ export abstract class LoginContext<User extends OidcUser = OidcUser> {
   protected abstract sessionPort(): SessionPort;
   /** The framework's own request (Express `req`, Koa `ctx`), handed to the hooks. */
   abstract get appRequest(): unknown;
+  /** The framework's session store, for the user's other sessions. */
+  protected abstract storeAccess(): SessionStoreAccess;
+  protected abstract httpRequest(): HttpRequest;
 
   private get auth(): AuthenticatedSession | undefined {
     const stored = this.engine.authenticated(this.readSession());
@@ -105,19 +122,58 @@ export abstract class LoginContext<User extends OidcUser = OidcUser> {
 
   /**
    * An access token valid for at least `minTtl` more seconds (default 60), refreshed first when needed.
-   * Concurrent calls for one session share one refresh.
+   * Concurrent calls for one session share one refresh. With `resource` (RFC 8707): a token for that
+   * API, obtained with the refresh token (`resource` and `scope` on the refresh request) and cached in the
+   * session per resource with its own expiry.
    */
-  async getAccessToken(options: { minTtl?: number } = {}): Promise<string> {
+  async getAccessToken(options: AccessTokenOptions = {}): Promise<string> {
+    return (await this.token(options, 'getAccessToken()')).accessToken;
+  }
+
+  /**
+   * getAccessToken()'s token with what a call to an API needs: the scheme (`DPoP` when the IdP bound the
+   * token, with the `dpop` option) and `headers(method, url)` / `fetch(url, init)` that add a fresh proof.
+   */
+  async getBoundAccessToken(options: AccessTokenOptions = {}): Promise<BoundAccessToken> {
+    const { accessToken, tokenType, auth } = await this.token(options, 'getBoundAccessToken()');
+    return boundAccessToken(this.engine.dpop, auth.dpopKey, accessToken, tokenType);
+  }
+
+  private async token(options: AccessTokenOptions, caller: string): Promise<{ accessToken: string; tokenType: string | undefined; auth: AuthenticatedSession }> {
     const auth = this.auth;
     if (!auth) throw new OidcError('ERR_OIDC_UNAUTHENTICATED', 'Not logged in');
+    if (options.resource !== undefined) {
+      const result = await this.engine.resourceToken(this.sessionPort(), auth, resourceRequest(options, caller));
+      if (result.auth !== auth) this.adopt(result.auth);
+      return { accessToken: result.token.accessToken, tokenType: result.token.tokenType, auth: result.auth };
+    }
+    if (options.scope !== undefined) {
+      throw new OidcError('ERR_OIDC_INVALID_CONFIG', `${caller}: "scope" needs "resource" (the login's own token keeps the scope of the login)`);
+    }
     const fresh = await this.engine.freshLogin(this.sessionPort(), auth, options.minTtl ?? 60, this.appRequest);
     this.adopt(fresh);
-    return fresh.accessToken;
+    return { accessToken: fresh.accessToken, tokenType: fresh.tokenType, auth: fresh };
   }
 
   /** Calls the IdP's userinfo endpoint now with the session's access token. */
   async fetchUserInfo(): Promise<Record<string, unknown> | undefined> {
     const auth = this.auth;
     return auth ? this.engine.fetchUserInfo(auth) : undefined;
+  }
+
+  /** The logged-in user's sessions on this app (this one marked `current`), newest first; [] when logged out. */
+  async listSessions(): Promise<SessionInfo[]> {
+    const auth = this.auth;
+    if (!auth) return [];
+    return this.engine.sessions.list(this.storeAccess(), { sub: auth.sub, iss: auth.iss }, this.sessionPort().id());
+  }
+
+  /**
+   * Ends every session of the logged-in user on this app (all instances, with a shared store and the
+   * Redis session index), this one included, calling `onLogout` for each. With `idpLogout: true` the
+   * result carries the IdP's end-session URL: redirect the browser there. Refused from another site.
+   */
+  logoutEverywhere(options: LogoutEverywhereOptions = {}): Promise<LogoutEverywhereResult> {
+    return this.engine.sessions.logoutEverywhere(this.storeAccess(), this.httpRequest(), this.sessionPort(), this.appRequest, options);
   }
 }

@@ -35,7 +35,12 @@ export function allowedLoginParams(query: URLSearchParams, allowed: ReadonlySet<
   return out;
 }
 
-async function authorizationUrl(provider: DiscoveredProvider, params: Record<string, string>): Promise<URL> {
+async function authorizationUrl(provider: DiscoveredProvider, record: Record<string, string>): Promise<URL> {
+  let params = new URLSearchParams(record);
+  // RFC 8707: one `resource` parameter per API; a Record could hold only one.
+  for (const resource of provider.settings.resources) params.append('resource', resource);
+  // JAR (RFC 9101): every parameter goes into the signed request object; only client_id and request stay.
+  if (provider.requestObjectKey) params = (await client.buildAuthorizationUrlWithJAR(provider.config, params, provider.requestObjectKey)).searchParams;
   if (!provider.settings.pushedAuthorizationRequests) return client.buildAuthorizationUrl(provider.config, params);
   try {
     return await client.buildAuthorizationUrlWithPAR(provider.config, params);

@@ -1,5 +1,7 @@
 import type { Configuration } from 'openid-client';
+import type { DpopOption } from './dpop-keys.js';
 import type { RefreshLock } from './lock.js';
+import type { RequestObjectOptions } from './request-object.js';
 import type { SessionIndex } from './session-index.js';
 
 /** How the client authenticates at the token endpoint. */
@@ -61,6 +63,17 @@ export interface ProviderOptions {
   responseMode?: 'query' | 'form_post';
   /** Send the authorization request through PAR (RFC 9126). Default false. */
   pushedAuthorizationRequests?: boolean;
+  /**
+   * APIs (RFC 8707 resource indicators) asked for at login, each as a `resource` parameter, so that
+   * `getAccessToken({ resource })` can later get a token for each with the refresh token. The login's own
+   * access token still serves userinfo.
+   */
+  resources?: string[];
+  /**
+   * Sign the authorization request (JAR, RFC 9101), with PAR too. Refused when the IdP's metadata does
+   * not list the algorithm: at construction with `config`, at discovery otherwise.
+   */
+  requestObject?: RequestObjectOptions;
 }
 
 /** One IdP among several (`providers` option). */
@@ -113,6 +126,8 @@ export interface OidcOptions<Req = unknown> extends Partial<ProviderOptions> {
   transactionTtl?: number;
   /** Pending logins kept per session; the oldest is dropped beyond this. Default 5. */
   maxTransactions?: number;
+  /** Access tokens for other APIs (`getAccessToken({ resource })`) kept per session; the oldest is dropped beyond this. Default 10. */
+  maxResourceTokens?: number;
   /** The key under which the session holds our data. Default `oidc`. */
   sessionKey?: string;
   /** Call the userinfo endpoint at login and merge its claims into the user. Default true. */
@@ -127,6 +142,13 @@ export interface OidcOptions<Req = unknown> extends Partial<ProviderOptions> {
   clock?: Clock;
   /** Default: silent. */
   logger?: Logger;
+  /**
+   * DPoP (RFC 9449) for the session's tokens: the code grant, every refresh and userinfo carry a proof,
+   * so the IdP binds the access token to a key. `true`: a new ES256 key pair per session, its private
+   * key kept in the session (like the refresh token). A CryptoKeyPair or private JWK: one key for the
+   * app, kept out of the session store. Default false.
+   */
+  dpop?: DpopOption;
   /** Refresh an expired access token in requireAuth() when a refresh token exists. Default true. */
   autoRefresh?: boolean;
   /** Shared lock so one refresh token is redeemed once across instances. Default: in-process. */

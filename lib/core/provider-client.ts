@@ -5,6 +5,7 @@ import { isLoopbackHost } from './config.js';
 import type { ResolvedConfig, ResolvedProvider } from './config.js';
 import { OidcError } from './errors.js';
 import { limitedFetch } from './limited-fetch.js';
+import { assertRequestObjectSupported, requestObjectKey } from './request-object.js';
 import { toIdpError } from './upstream-error.js';
 
 /** A discovered IdP: the openid-client Configuration plus our own JWKS for signature checks. */
@@ -15,6 +16,8 @@ export interface DiscoveredProvider {
   /** The IdP metadata, read once (openid-client copies it on every serverMetadata() call). */
   readonly metadata: Readonly<client.ServerMetadata>;
   readonly jwks: JWTVerifyGetKey;
+  /** JAR: the imported key that signs authorization requests. */
+  readonly requestObjectKey: { key: CryptoKey; kid?: string } | undefined;
 }
 
 async function privateKeyOf(settings: ResolvedProvider): Promise<CryptoKey> {
@@ -130,6 +133,10 @@ export class ProviderClient {
       cacheMaxAge: 300_000,
       [joseCustomFetch]: fetchImpl as never,
     });
-    return { settings, config, issuer: server.issuer, metadata: server, jwks };
+    const ro = settings.requestObject;
+    const label = (cfg.multiProvider ? `providers[${cfg.providers.indexOf(settings)}].` : '') + 'requestObject';
+    if (ro) assertRequestObjectSupported(ro, server, settings.pushedAuthorizationRequests, label);
+    const requestObjectKeyValue = ro ? await requestObjectKey(ro, label) : undefined;
+    return { settings, config, issuer: server.issuer, metadata: server, jwks, requestObjectKey: requestObjectKeyValue };
   }
 }

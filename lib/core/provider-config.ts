@@ -2,13 +2,31 @@ import { Configuration } from 'openid-client';
 import type { ResolvedConfig, ResolvedProvider } from './config.js';
 import { invalid, isLoopbackHost, optionalBoolean, optionalString, parseUrl, stringRecord } from './config-validators.js';
 import type { OidcOptions, ProviderOptions } from './options.js';
+import { assertRequestObjectSupported, resolveRequestObject } from './request-object.js';
 
 const CLIENT_AUTH_METHODS = new Set<string>(['client_secret_basic', 'client_secret_post', 'private_key_jwt', 'none']);
 const SIGNING_ALGS = new Set(['RS256', 'RS384', 'RS512', 'PS256', 'PS384', 'PS512', 'ES256', 'ES384', 'ES512', 'EdDSA', 'Ed25519']);
 export const PROVIDER_OPTIONS = [
   'issuer', 'clientId', 'clientSecret', 'config', 'clientAuthMethod', 'idTokenSigningAlg', 'scope',
-  'authorizationParams', 'privateKey', 'responseMode', 'pushedAuthorizationRequests',
+  'authorizationParams', 'privateKey', 'responseMode', 'pushedAuthorizationRequests', 'resources', 'requestObject',
 ] as const;
+
+/** RFC 8707 §2: absolute URIs without a fragment. */
+function resourceList(value: unknown, name: string, params: Record<string, string>): readonly string[] {
+  if (value === undefined) return Object.freeze([]);
+  if (!Array.isArray(value) || value.length === 0 || value.length > 20) throw invalid(`"${name}" must be an array of 1 to 20 resource URIs`);
+  for (const entry of value) {
+    let ok = typeof entry === 'string' && !entry.includes('#') && !/\s/.test(entry);
+    try {
+      if (ok) new URL(entry as string);
+    } catch {
+      ok = false;
+    }
+    if (!ok) throw invalid(`"${name}" entries must be absolute URIs without a fragment (got ${JSON.stringify(entry)})`);
+  }
+  if (params.resource !== undefined) throw invalid(`"${name}" and "authorizationParams.resource" cannot both be set; list every resource in "${name}"`);
+  return Object.freeze([...new Set(value as string[])]);
+}
 
 interface ProviderContext {
   id: string;
@@ -61,6 +79,12 @@ function resolveProvider(options: ProviderOptions, ctx: ProviderContext): Resolv
   if (!scope.split(' ').includes('openid')) throw invalid(`"${at('scope')}" must include "openid"`);
   const responseMode = options.responseMode ?? 'query';
   if (responseMode !== 'query' && responseMode !== 'form_post') throw invalid(`"${at('responseMode')}" must be "query" or "form_post"`);
+  const authorizationParams = stringRecord(options.authorizationParams, at('authorizationParams'));
+  const resources = resourceList(options.resources, at('resources'), authorizationParams);
+  const pushed = optionalBoolean(options.pushedAuthorizationRequests, at('pushedAuthorizationRequests'), false);
+  const requestObject = resolveRequestObject(options.requestObject, at('requestObject'));
+  // With a Configuration the IdP's metadata is known now: refuse at construction, not at the first login.
+  if (requestObject && config) assertRequestObjectSupported(requestObject, config.serverMetadata(), pushed, at('requestObject'));
   const redirect = new URL(ctx.baseUrl.href);
   redirect.pathname = ctx.baseUrl.pathname.replace(/\/$/, '') + ctx.callbackPath;
   return Object.freeze({
@@ -73,9 +97,11 @@ function resolveProvider(options: ProviderOptions, ctx: ProviderContext): Resolv
     privateKey,
     idTokenSigningAlg: alg,
     scope,
-    authorizationParams: Object.freeze(stringRecord(options.authorizationParams, at('authorizationParams'))),
+    authorizationParams: Object.freeze(authorizationParams),
     responseMode,
-    pushedAuthorizationRequests: optionalBoolean(options.pushedAuthorizationRequests, at('pushedAuthorizationRequests'), false),
+    pushedAuthorizationRequests: pushed,
+    requestObject,
+    resources,
     redirectUri: redirect.href,
     callbackPath: ctx.callbackPath,
     backchannelPath: ctx.backchannelPath,

@@ -6,10 +6,14 @@ export type {
   LogoutEvent, RefreshEvent,
 } from './options.js';
 export type { OidcUser } from './user.js';
-export type { OidcSessionData, AuthenticatedSession } from './session-data.js';
+export type { OidcSessionData, AuthenticatedSession, ResourceToken } from './session-data.js';
+export type { AccessTokenOptions } from './login-context.js';
 export type { RefreshLock } from './lock.js';
 export type { SessionIndex, SessionOwner } from './session-index.js';
 export { MemoryLock } from './lock.js';
 export { MemorySessionIndex } from './session-index.js';
 export type { LoginOptions, LogoutOptions } from './app-login.js';
 export type { AuthInfo, BearerOptions, BearerGuardOptions, DpopOptions, IntrospectionOptions } from './bearer/index.js';
+export type { SessionInfo, SessionQuery, SessionsApi, LogoutEverywhereOptions, LogoutEverywhereResult } from './user-sessions.js';
+export type { BoundAccessToken } from './bound-token.js';
+export type { DpopOption } from './dpop-keys.js';

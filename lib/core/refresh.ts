@@ -4,6 +4,7 @@ import type { ResolvedConfig } from './config.js';
 import { OidcError } from './errors.js';
 import { verifyIdTokenSignature } from './id-token.js';
 import type { RefreshLock } from './lock.js';
+import type { DpopFor } from './dpop-keys.js';
 import type { ProviderClient } from './provider-client.js';
 import { assertSameLogin } from './refresh-checks.js';
 import type { AuthenticatedSession, SessionPort } from './session-data.js';
@@ -36,9 +37,11 @@ export class TokenRefresher {
   private readonly providers: (id: string) => ProviderClient;
   private readonly lock: RefreshLock;
   private readonly claims: ClaimsCache;
+  private readonly dpop: DpopFor | undefined;
 
-  constructor(cfg: ResolvedConfig, providers: (id: string) => ProviderClient, lock: RefreshLock, claims: ClaimsCache) {
+  constructor(cfg: ResolvedConfig, providers: (id: string) => ProviderClient, lock: RefreshLock, claims: ClaimsCache, dpop?: DpopFor) {
     this.cfg = cfg;
+    this.dpop = dpop;
     this.providers = providers;
     this.lock = lock;
     this.claims = claims;
@@ -105,7 +108,7 @@ export class TokenRefresher {
     const provider = await this.providers(auth.provider).get();
     let tokens: Awaited<ReturnType<typeof client.refreshTokenGrant>>;
     try {
-      tokens = await client.refreshTokenGrant(provider.config, refreshToken);
+      tokens = await client.refreshTokenGrant(provider.config, refreshToken, undefined, await this.dpop?.(auth));
     } catch (err) {
       const error = toIdpError(err, 'refresh');
       if (error.code === 'ERR_OIDC_INVALID_ID_TOKEN') {

@@ -1,3 +1,5 @@
+import type { JWK } from 'jose';
+
 /** One pending login (one browser tab), stored in the session under its `state`. */
 export interface LoginTransaction {
   /** Provider id. */
@@ -36,6 +38,22 @@ export interface AuthenticatedSession {
   authenticatedAt: number;
   /** The user object `onLogin` returned, when it returned one (then it is `req.user`). */
   user?: Record<string, unknown>;
+  /** The session's DPoP private key (`dpop: true`); never sent anywhere, used to sign proofs. */
+  dpopKey?: JWK;
+  /** Access tokens for other APIs (RFC 8707 resource indicators), by resource; see resource-tokens.ts. */
+  resourceTokens?: Record<string, ResourceToken>;
+}
+
+/** An access token obtained with the refresh token for one resource (`getAccessToken({ resource })`). */
+export interface ResourceToken {
+  accessToken: string;
+  tokenType?: string;
+  /** Epoch seconds. */
+  expiresAt?: number;
+  /** The scope granted (or, when the IdP did not say, the scope asked for). */
+  scope?: string;
+  /** Epoch seconds; the oldest entry is dropped first when `maxResourceTokens` is reached. */
+  obtainedAt: number;
 }
 
 /** Everything oidc-session keeps in one session, under `sessionKey` (default `oidc`). */

@@ -14,6 +14,9 @@ import { ensureAuthenticated, passesFast, privateNext } from './require-auth.js'
 import type { RequireAuthOptions } from './require-auth.js';
 import { destroyStoredSession, expressSessionPort, lifetimeKey, needsAppLifetime, restoreAppLifetime } from './session-port.js';
 import { guardStaleWrites } from './stale-write-guard.js';
+import { expressStoreAccess, storeOfRequest } from './store-access.js';
+import { createSessionsApi } from '../core/user-sessions.js';
+import type { SessionStoreAccess, SessionsApi } from '../core/user-sessions.js';
 import './types.js';
 
 export * from '../core/public.js';
@@ -34,6 +37,8 @@ export interface ExpressOidcOptions extends OidcOptions<Request> {
 export interface OidcMiddleware extends RequestHandler {
   /** Guard: logged-in requests pass; browsers are sent to log in, other requests get 401. */
   requireAuth(options?: RequireAuthOptions): RequestHandler;
+  /** Any user's sessions on this app: `list({ sub, iss })`, `destroy({ sub, iss, id? })`. */
+  readonly sessions: SessionsApi;
 }
 
 
@@ -145,8 +150,14 @@ export function oidc(options: ExpressOidcOptions): OidcMiddleware {
 
   let cookieChecked = false;
   const shortLived = lifetimeKey(engine.cfg.sessionKey);
+  // The sessions API reaches other sessions through express-session's store, learnt from the first request.
+  let store: SessionStoreAccess | undefined;
   const handle = (req: Request, res: Response, next: NextFunction): void => {
     attachContext(engine, req, res);
+    if (!store) {
+      const found = storeOfRequest(req);
+      if (found) store = expressStoreAccess(found, engine.cfg.sessionKey);
+    }
     guardStaleWrites(req, engine.cfg.sessionKey);
     if (!cookieChecked && req.session) {
       cookieChecked = true;
@@ -179,5 +190,6 @@ export function oidc(options: ExpressOidcOptions): OidcMiddleware {
     };
   };
 
+  Object.defineProperty(middleware, 'sessions', { value: createSessionsApi(engine.sessions, () => store), enumerable: true });
   return middleware;
 }

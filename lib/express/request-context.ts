@@ -1,7 +1,12 @@
 import type { Request } from 'express';
 import type { OidcEngine } from '../core/engine.js';
 import { LoginContext } from '../core/login-context.js';
+import { OidcError } from '../core/errors.js';
+import type { HttpRequest } from '../core/http.js';
 import type { OidcSessionData, SessionPort } from '../core/session-data.js';
+import type { SessionStoreAccess } from '../core/user-sessions.js';
+import { toHttpRequest } from './http-bridge.js';
+import { expressStoreAccess, storeOfRequest } from './store-access.js';
 import type { OidcUser } from '../core/user.js';
 import { expressSessionPort, readSessionData } from './session-port.js';
 
@@ -24,6 +29,16 @@ export class OidcRequestContext<User extends OidcUser = OidcUser> extends LoginC
 
   get appRequest(): Request {
     return this.req;
+  }
+
+  protected storeAccess(): SessionStoreAccess {
+    const store = storeOfRequest(this.req);
+    if (!store) throw new OidcError('ERR_OIDC_NO_SESSION', 'req.sessionStore is missing: mount express-session before oidc()');
+    return expressStoreAccess(store, this.engine.cfg.sessionKey);
+  }
+
+  protected httpRequest(): HttpRequest {
+    return toHttpRequest(this.req);
   }
 
 }

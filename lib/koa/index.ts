@@ -11,8 +11,12 @@ import { readForm, toHttpRequest, writeResult } from './http-bridge.js';
 import { koaBearerBranch } from './require-bearer.js';
 import { contextOf, ensureAuthenticated, markPrivate } from './require-auth.js';
 import { destroyStoredSession, KoaSessionPort } from './session-port.js';
+import type { KoaSessionStore } from './session-port.js';
 import { OidcState } from './state.js';
 import type { OidcKoaState } from './state.js';
+import { koaStoreAccess } from './store-access.js';
+import { createSessionsApi } from '../core/user-sessions.js';
+import type { SessionStoreAccess, SessionsApi } from '../core/user-sessions.js';
 
 export * from '../core/public.js';
 export type { RequireAuthOptions } from '../core/guard.js';
@@ -35,6 +39,8 @@ export interface KoaOidcOptions extends OidcOptions<Context> {
 export interface OidcMiddleware extends Middleware<OidcKoaState> {
   /** Guard: logged-in requests pass; browsers are sent to log in, other requests get 401. */
   requireAuth(options?: RequireAuthOptions): Middleware<OidcKoaState>;
+  /** Any user's sessions on this app: `list({ sub, iss })`, `destroy({ sub, iss, id? })`. */
+  readonly sessions: SessionsApi;
 }
 
 function attachState(engine: OidcEngine, ctx: Context, port: KoaSessionPort): void {
@@ -71,12 +77,19 @@ export function oidc(options: KoaOidcOptions): OidcMiddleware {
   const engine = new OidcEngine(options as OidcOptions);
   const onError = options.onError;
   let cookieChecked = false;
+  // The sessions API reaches other sessions through koa-session's `store`, learnt from the first request
+  // (a per-request ContextStore cannot be used outside a request).
+  let store: SessionStoreAccess | undefined;
 
   const middleware = (async (ctx: Context, next: Next): Promise<void> => {
     // Refuses a missing or cookie-only koa-session on the first request, before anything is stored.
     const session = new KoaSessionPort(ctx, engine.cfg.sessionKey);
     attachState(engine, ctx, session);
     session.noteLoaded();
+    if (!store) {
+      const options = (ctx as unknown as { sessionOptions?: { store?: KoaSessionStore; maxAge?: number | 'session' } }).sessionOptions;
+      if (options?.store) store = koaStoreAccess(options.store, engine.cfg.sessionKey, options.maxAge);
+    }
     if (!cookieChecked) {
       cookieChecked = true;
       warnAboutCookie(engine, ctx);
@@ -114,5 +127,6 @@ export function oidc(options: KoaOidcOptions): OidcMiddleware {
     };
   };
 
+  Object.defineProperty(middleware, 'sessions', { value: createSessionsApi(engine.sessions, () => store), enumerable: true });
   return middleware;
 }

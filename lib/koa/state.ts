@@ -6,7 +6,10 @@ import { LoginContext } from '../core/login-context.js';
 import type { AuthenticatedSession, OidcSessionData, SessionPort } from '../core/session-data.js';
 import type { OidcUser } from '../core/user.js';
 import { toHttpRequest, writeResult } from './http-bridge.js';
-import { readSessionData } from './session-port.js';
+import type { HttpRequest } from '../core/http.js';
+import type { SessionStoreAccess } from '../core/user-sessions.js';
+import { readSessionData, sessionStoreOf } from './session-port.js';
+import { koaStoreAccess } from './store-access.js';
 
 /**
  * `ctx.state.oidc`: the login of the current request (the core's LoginContext over koa-session), plus
@@ -33,6 +36,15 @@ export class OidcState<User extends OidcUser = OidcUser> extends LoginContext<Us
 
   get appRequest(): Context {
     return this.ctx;
+  }
+
+  protected storeAccess(): SessionStoreAccess {
+    const maxAge = (this.ctx as unknown as { sessionOptions?: { maxAge?: number | 'session' } }).sessionOptions?.maxAge;
+    return koaStoreAccess(sessionStoreOf(this.ctx), this.engine.cfg.sessionKey, maxAge, this.ctx);
+  }
+
+  protected httpRequest(): HttpRequest {
+    return toHttpRequest(this.ctx);
   }
 
   /** After a refresh within this request, `ctx.state.user` follows the new ID token's claims. */

@@ -143,6 +143,13 @@ export function buildConfiguration({ options, prefix, users, title }: Configurat
     },
     features: {
       devInteractions: { enabled: false },
+      requestObjects: {
+        enabled: options.requestObjects !== undefined && options.requestObjects !== false,
+        requireSignedRequestObject: typeof options.requestObjects === 'object' && options.requestObjects.requireSigned === true,
+      },
+      dPoP: options.dpop === false
+        ? { enabled: false }
+        : { enabled: true, ...(options.dpop?.requireNonce ? { nonceSecret: randomBytes(32), requireNonce: () => true } : {}) },
       userinfo: { enabled: true },
       claimsParameter: { enabled: true },
       backchannelLogout: { enabled: true },
@@ -178,7 +185,7 @@ export function buildConfiguration({ options, prefix, users, title }: Configurat
         enabled: true,
         defaultResource: async (_ctx: unknown, _client: unknown, oneOf?: string[]) => oneOf?.[0],
         // a resource requested at authorization gets its access token without repeating `resource` at the token endpoint
-        useGrantedResource: async () => true,
+        useGrantedResource: async () => options.useGrantedResource ?? true,
         getResourceServerInfo: async (_ctx: unknown, indicator: string): Promise<ResourceServerInfo> => {
           const rs = Object.hasOwn(resourceServers, indicator) ? resourceServers[indicator] : undefined;
           if (!rs) throw new errors.InvalidTarget(`unknown resource indicator ${indicator}`);

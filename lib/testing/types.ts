@@ -67,6 +67,24 @@ export interface TestIdpOptions {
   issueRefreshTokens?: boolean;
   /** resource indicator (RFC 8707) => resource server; access tokens for these are JWTs by default */
   resourceServers?: Record<string, TestIdpResourceServer>;
+  /**
+   * default true: an authorization request that named resources (RFC 8707) gets an access token for the
+   * (first) resource at the code grant. false: the code grant's token is for userinfo, and a token for a
+   * resource needs `resource` on a token request (refresh), like IdPs that keep the login token for userinfo.
+   */
+  useGrantedResource?: boolean;
+  /**
+   * DPoP (RFC 9449) at the token and userinfo endpoints; default on, as in oidc-provider. `false`: the IdP
+   * ignores DPoP proofs and issues Bearer tokens. `{ requireNonce: true }`: every proof must carry a
+   * server nonce (the IdP answers use_dpop_nonce with a DPoP-Nonce first).
+   */
+  dpop?: false | { requireNonce?: boolean };
+  /**
+   * default off: signed request objects (JAR, RFC 9101) in the `request` parameter and at PAR. Register
+   * the client's public key as client metadata `jwks`. `{ requireSigned: true }`: every authorization
+   * request must be a signed request object.
+   */
+  requestObjects?: boolean | { requireSigned?: boolean };
   /** default true: requested scopes/claims/resources are granted without a consent page */
   autoConsent?: boolean;
   /** text on the IdP pages; default 'Test Identity Provider' */

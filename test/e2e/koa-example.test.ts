@@ -100,4 +100,21 @@ describe('example-app/koa-server.ts (one command, embedded IdP)', () => {
     const res = await request(baseUrl).get('/profile?x=1').set('Host', `localhost:${new URL(baseUrl).port}`).expect(302);
     expect(res.headers.location).toBe(`${baseUrl}/profile?x=1`);
   });
+
+  it('lists alice\'s sessions and logs her out everywhere', async () => {
+    const login = async () => {
+      const agent = request.agent(baseUrl);
+      const start = await agent.get('/login').expect(302);
+      const back = await drive(start.headers.location as string, { issuer, mode: 'login', credentials: { username: 'alice', password: 'alice' }, jar: new CookieJar() });
+      await agent.get(localPath(back.url)).expect(302);
+      return agent;
+    };
+    const [one, two] = [await login(), await login()];
+    const list = await one.get('/sessions').set('Accept', 'text/html').expect(200);
+    // alice's session of the first test ended with its logout: these two are all there is.
+    expect(list.text).toContain('<p id="session-count">2 session(s):</p>');
+    expect(list.text.match(/\(this browser\)/g)).toHaveLength(1);
+    await one.post('/sessions/logout-everywhere').set('Origin', baseUrl).expect(303);
+    for (const agent of [one, two]) await agent.get('/api/me').set('Accept', 'application/json').expect(401);
+  });
 });
