@@ -31,6 +31,7 @@ export async function startFaultProxy(target: string): Promise<FaultProxy> {
   let connections = 0;
   let server: Server | undefined;
   let port = 0;
+  const ownHost = (): RegExp => new RegExp(`host: 127\\.0\\.0\\.1:${port}`, 'gi');
 
   const onConnection = (client: Socket): void => {
     connections += 1;
@@ -61,9 +62,11 @@ export async function startFaultProxy(target: string): Promise<FaultProxy> {
     // Bytes from the client pass while the proxy passes; in `hold` they wait for resume() (any connection,
     // including kept-alive ones opened before the hold).
     const queue: Buffer[] = [];
+    // fetch will not send another Host; the IdP must still see its own (oidc-provider builds its endpoint URLs from it).
+    const toUpstream = (chunk: Buffer): Buffer => Buffer.from(chunk.toString('latin1').replace(ownHost(), `host: ${upstream.host}`), 'latin1');
     const deliver = (): void => {
       pending.delete(deliver);
-      for (const chunk of queue.splice(0)) out.write(chunk);
+      for (const chunk of queue.splice(0)) out.write(toUpstream(chunk));
       if (clientGone) setTimeout(() => out.destroy(), 10_000).unref();
     };
     client.on('data', (chunk: Buffer) => {
@@ -71,7 +74,7 @@ export async function startFaultProxy(target: string): Promise<FaultProxy> {
         queue.push(chunk);
         pending.add(deliver);
       } else {
-        out.write(chunk);
+        out.write(toUpstream(chunk));
       }
     });
   };
@@ -121,8 +124,7 @@ export async function startFaultProxy(target: string): Promise<FaultProxy> {
       const from = new URL(origin).origin;
       return (input, init) => {
         const url = typeof input === 'string' ? input : input instanceof URL ? input.href : input.url;
-        const routed = url.startsWith(from) ? proxy.origin + url.slice(from.length) : url;
-        return fetch(routed, init);
+        return fetch(url.startsWith(from) ? proxy.origin + url.slice(from.length) : url, init);
       };
     },
     async close() {
