@@ -83,7 +83,11 @@ async function main(): Promise<void> {
   app.get('/page', auth.requireAuth(), (req, res) => {
     res.json({ stale: req.oidc?.refreshError !== undefined });
   });
-  app.use(((err, _req, res, _next) => res.status(err.status ?? 500).json({ error: err.code ?? 'internal' })) as express.ErrorRequestHandler);
+  app.use(((err, _req, res, _next) => {
+    // express-session reports a failed end-of-request save after the answer went out (store down).
+    if (res.headersSent) return note(`error after the answer was sent: ${err.code ?? err.message}`);
+    res.status(err.status ?? 500).json({ error: err.code ?? 'internal' });
+  }) as express.ErrorRequestHandler);
   rpServer.on('request', app);
 
   async function login(): Promise<CookieJar> {
@@ -139,9 +143,12 @@ async function main(): Promise<void> {
     // Recovery: let refreshes resume, then count the users who are not logged in any more.
     await sleep(Math.max(3000, HTTP_TIMEOUT_MS * 3));
     for (let i = 0; i < jars.length; i++) {
-      const res = await jarFetch(jars[i] as CookieJar, `${base}/page`, { accept: 'application/json' });
-      await res.arrayBuffer();
-      if (res.status === 401) {
+      let res: Response | undefined;
+      for (let attempt = 0; attempt < 3 && !res; attempt++) {
+        res = await jarFetch(jars[i] as CookieJar, `${base}/page`, { accept: 'application/json' }).catch(() => undefined);
+      }
+      await res?.arrayBuffer();
+      if (res?.status === 401) {
         phase.lost += 1;
         jars[i] = await login();
       }
