@@ -6,7 +6,7 @@
  * logins lost, redemptions at the IdP; and heap after GC over time.
  *
  * Settings (environment): SOAK_USERS (default 60), SOAK_PHASE_S (default 15), SOAK_ROTATE (1/0, default
- * 1), SOAK_TOKEN_TTL_S (default 5), SOAK_HTTP_TIMEOUT_MS (default 1000). Run with node --expose-gc for
+ * 1), SOAK_TOKEN_TTL_S (default 5), SOAK_HTTP_TIMEOUT_MS (default 5000, as oidc()). Run with node --expose-gc for
  * heap-after-GC figures (npm run soak does).
  */
 import { RedisStore } from 'connect-redis';
@@ -25,7 +25,7 @@ const USERS = Number(process.env.SOAK_USERS ?? 60);
 const PHASE_MS = Number(process.env.SOAK_PHASE_S ?? 15) * 1000;
 const ROTATE = (process.env.SOAK_ROTATE ?? '1') !== '0';
 const TOKEN_TTL = Number(process.env.SOAK_TOKEN_TTL_S ?? 5);
-const HTTP_TIMEOUT_MS = Number(process.env.SOAK_HTTP_TIMEOUT_MS ?? 1000);
+const HTTP_TIMEOUT_MS = Number(process.env.SOAK_HTTP_TIMEOUT_MS ?? 5000);
 const THINK_MS = 250;
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
