@@ -12,10 +12,10 @@ import { RESUBMIT_MARKER, resubmitPage } from './form-post-resubmit.js';
 import { isCrossSite, json, pathOf, rawQuery, redirect, wantsHtml } from './http.js';
 import type { HttpRequest, HttpResult } from './http.js';
 import { allowedLoginParams, createLoginRequest } from './login.js';
-import { endSessionUrl, revokeTokens } from './logout.js';
+import { endSessionUrl, revokeInBackground } from './logout.js';
 import type { OidcOptions, TokenSet } from './options.js';
 import { ProviderClient } from './provider-client.js';
-import { TokenRefresher } from './refresh.js';
+import { isIdpFailure, TokenRefresher } from './refresh.js';
 import { ResourceTokens } from './resource-tokens.js';
 import type { ResourceRequest, ResourceResult } from './resource-tokens.js';
 import { safeReturnTo } from './return-to.js';
@@ -23,7 +23,8 @@ import type { AuthenticatedSession, LoginTransaction, OidcSessionData, SessionPo
 import { stepUpChallenge, stepUpParams } from './step-up.js';
 import type { StepUpRequirement } from './step-up.js';
 import { holdsOnlyPendingLogins, pruneTransactions, takeTransaction, withTransaction } from './transactions.js';
-import { toIdpError } from './upstream-error.js';
+import { neverReachedIdp, toIdpError } from './upstream-error.js';
+import { loginRetryPage } from './login-retry-page.js';
 import { ClaimsCache } from './user.js';
 import { UserSessions } from './user-sessions.js';
 
@@ -192,7 +193,15 @@ export class OidcEngine {
       } catch (err) {
         const error = err instanceof OidcError ? err : toIdpError(err, 'token');
         this.cfg.logger.warn('oidc-session: login failed', { code: error.code, cause: (error.cause as { code?: string } | undefined)?.code });
+        if (neverReachedIdp(error)) {
+          // The code never left: keep the pending login so that the same callback can be tried again.
+          session.write(data);
+          await session.save().catch(() => undefined);
+          throw error;
+        }
         await session.save().catch(() => undefined);
+        // A browser gets a way out; anything else (and the app's error handler) gets the error as before.
+        if (isIdpFailure(error) && (req.header('accept') ?? '').includes('text/html')) return loginRetryPage(this.cfg, tx, error);
         throw error;
       }
     });
@@ -271,10 +280,17 @@ export class OidcEngine {
       });
     }
     await this.cfg.onLogout?.({ user, provider: auth?.provider, req: appReq });
-    if (!auth && !idpLogout) return redirect(localTarget, status);
-    const provider = await this.providerClient(auth?.provider).get();
-    if (auth && this.cfg.revokeTokens) await revokeTokens(this.cfg, provider, auth);
-    const idpTarget = idpLogout ? endSessionUrl(this.cfg, provider, auth) : undefined;
+    const client = this.providerClient(auth?.provider);
+    if (auth && this.cfg.revokeTokens) revokeInBackground(this.cfg, client, auth);
+    let idpTarget: URL | undefined;
+    if (idpLogout) {
+      try {
+        idpTarget = endSessionUrl(this.cfg, await client.get(), auth);
+      } catch (err) {
+        // The session is gone already; without the IdP's metadata the user still lands logged out here.
+        this.cfg.logger.warn('oidc-session: IdP logout skipped, its metadata could not be read', { code: (err as { code?: string }).code });
+      }
+    }
     this.cfg.logger.info('oidc-session: logout', { sub: auth?.sub, idp: idpTarget !== undefined });
     return redirect(idpTarget?.href ?? localTarget, status);
   }
@@ -299,21 +315,16 @@ export class OidcEngine {
 
   /**
    * The session's login with an access token valid for at least `minTtlSec` more seconds, refreshing it
-   * (single flight) when needed. A rejected refresh ends the login and throws ERR_OIDC_REFRESH_FAILED.
+   * (single flight) when needed. A rejected refresh ends the login and throws ERR_OIDC_REFRESH_FAILED;
+   * an IdP that cannot answer (502/504) leaves the login as it is.
    */
-  async freshLogin(session: SessionPort, auth: AuthenticatedSession, minTtlSec: number, appReq?: unknown): Promise<AuthenticatedSession> {
-    if (!this.refresher.isDue(auth, minTtlSec)) return auth;
+  freshLogin(session: SessionPort, auth: AuthenticatedSession, minTtlSec: number, appReq?: unknown): Promise<AuthenticatedSession> {
     const onRefresh = this.cfg.onRefresh;
     const notify = onRefresh
       ? (fresh: AuthenticatedSession) =>
           onRefresh({ claims: { ...this.claims.get(fresh.idToken) }, tokens: tokenSet(fresh), provider: fresh.provider, req: appReq })
       : undefined;
-    try {
-      return await this.refresher.refresh(session, auth, notify);
-    } catch (err) {
-      if (err instanceof OidcError && err.code === 'ERR_OIDC_REFRESH_FAILED') await this.endLogin(session, auth);
-      throw err;
-    }
+    return this.refresher.fresh(session, auth, minTtlSec, notify);
   }
 
   /** A token for another API (RFC 8707), cached in the session; a rejected refresh token ends the login. */
@@ -321,29 +332,30 @@ export class OidcEngine {
     try {
       return await this.resourceTokens.get(session, auth, request);
     } catch (err) {
-      if (err instanceof OidcError && err.code === 'ERR_OIDC_REFRESH_FAILED') await this.endLogin(session, auth);
+      if (err instanceof OidcError && err.code === 'ERR_OIDC_REFRESH_FAILED') await this.refresher.endLogin(session, auth);
       throw err;
     }
   }
 
-  /** requireAuth's view: refresh automatically when enabled and possible. */
-  async guard(session: SessionPort, auth: AuthenticatedSession, autoRefresh: boolean, appReq?: unknown): Promise<AuthenticatedSession> {
+  /**
+   * requireAuth's view: refresh automatically when enabled and possible. When the IdP cannot answer, the
+   * login stays valid: the request goes on with the current tokens and `stale` gets the IdP's error.
+   */
+  async guard(
+    session: SessionPort,
+    auth: AuthenticatedSession,
+    autoRefresh: boolean,
+    appReq?: unknown,
+    stale?: (err: OidcError) => void,
+  ): Promise<AuthenticatedSession> {
     if (!autoRefresh || !auth.refreshToken) return auth;
-    return this.freshLogin(session, auth, 0, appReq);
-  }
-
-  private async endLogin(session: SessionPort, auth: AuthenticatedSession): Promise<void> {
-    const stored = await session.readStored().catch(() => undefined);
-    if (stored === null) {
-      // Logged out elsewhere meanwhile: start from a clean session rather than saving this stale copy back.
-      await session.regenerate().catch(() => undefined);
-    } else {
-      const { auth: _ended, ...rest } = session.read() ?? {};
-      session.write(rest);
-      await session.save().catch(() => undefined);
+    try {
+      return await this.freshLogin(session, auth, 0, appReq);
+    } catch (err) {
+      if (!stale || !isIdpFailure(err)) throw err;
+      stale(err);
+      return auth;
     }
-    await this.cfg.sessionIndex.remove(auth, session.id()).catch(() => undefined);
-    this.cfg.logger.info('oidc-session: login ended by a failed refresh', { sub: auth.sub });
   }
 
   async fetchUserInfo(auth: AuthenticatedSession): Promise<Record<string, unknown>> {

@@ -31,7 +31,7 @@ export function passesAsIs(engine: OidcEngine, context: LoginContext | undefined
  * The shared body of requireAuth() and every guard, framework-free: `undefined` when the request may go
  * on (tokens refreshed when due, step-up satisfied), otherwise the answer for the adapter to write (a
  * login for browsers, 401 for the rest). A refresh the IdP rejects ends the login and gets that answer;
- * other IdP failures are thrown.
+ * when the IdP cannot answer, the request goes on with its current tokens and `refreshError` set.
  */
 export async function guardRequest(engine: OidcEngine, context: LoginContext, request: HttpRequest, options: RequireAuthOptions): Promise<HttpResult | undefined> {
   const autoRefresh = options.autoRefresh ?? engine.cfg.autoRefresh;
@@ -39,7 +39,7 @@ export async function guardRequest(engine: OidcEngine, context: LoginContext, re
   const session = context.session();
   if (auth) {
     try {
-      auth = await engine.guard(session, auth, autoRefresh, context.appRequest);
+      auth = await engine.guard(session, auth, autoRefresh, context.appRequest, (err) => context.markStale(err));
       context.adopt(auth);
       const stepUp = engine.stepUp(auth, options);
       if (!stepUp) return undefined;

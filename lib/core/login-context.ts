@@ -27,8 +27,11 @@ export interface AccessTokenOptions {
 export abstract class LoginContext<User extends OidcUser = OidcUser> {
   /** @internal */
   readonly engine: OidcEngine;
-  /** Tokens refreshed during this request by another request's flight (the store already has them). */
+  /** Tokens refreshed during this request (by it, or by the flight of another request it waited for). */
   private refreshed: AuthenticatedSession | undefined;
+  /** The access token the refresh replaced: while the request's session copy still holds it, `refreshed` wins. */
+  private replacedToken: string | undefined;
+  private staleError: OidcError | undefined;
   private builtFor: AuthenticatedSession | undefined;
   private builtUser: User | undefined;
 
@@ -48,14 +51,34 @@ export abstract class LoginContext<User extends OidcUser = OidcUser> {
 
   private get auth(): AuthenticatedSession | undefined {
     const stored = this.engine.authenticated(this.readSession());
-    return stored && this.refreshed && stored.refreshToken !== this.refreshed.refreshToken && stored.sub === this.refreshed.sub
+    // Compared by access token, not refresh token: an IdP that does not rotate keeps the refresh token.
+    return stored && this.refreshed && stored.accessToken === this.replacedToken && stored.sub === this.refreshed.sub
       ? this.refreshed
       : stored;
   }
 
   /** @internal Used by requireAuth() after a refresh. */
   adopt(auth: AuthenticatedSession): void {
-    this.refreshed = auth;
+    const stored = this.engine.authenticated(this.readSession());
+    if (stored && stored.accessToken !== auth.accessToken) {
+      this.refreshed = auth;
+      this.replacedToken = stored.accessToken;
+    }
+  }
+
+  /** @internal requireAuth() let the request through with its current tokens: the IdP could not refresh them. */
+  markStale(err: OidcError): void {
+    this.staleError = err;
+  }
+
+  /**
+   * Set when the automatic refresh of an expired access token failed because the IdP could not answer
+   * (unreachable, 5xx, too slow: ERR_OIDC_TOKEN_REQUEST_FAILED / ERR_OIDC_IDP_TIMEOUT). The login is still
+   * valid and the request went on, but `accessToken` is the expired one; `getAccessToken()` throws this
+   * error (or a newer one) until the IdP answers again. Undefined otherwise.
+   */
+  get refreshError(): OidcError | undefined {
+    return this.staleError;
   }
 
   /** @internal The login as the guards see it. */

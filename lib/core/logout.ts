@@ -1,6 +1,6 @@
 import * as client from 'openid-client';
 import type { ResolvedConfig } from './config.js';
-import type { DiscoveredProvider } from './provider-client.js';
+import type { DiscoveredProvider, ProviderClient } from './provider-client.js';
 import type { AuthenticatedSession } from './session-data.js';
 import { toIdpError } from './upstream-error.js';
 
@@ -21,6 +21,17 @@ export async function revokeTokens(cfg: ResolvedConfig, provider: DiscoveredProv
       cfg.logger.warn('oidc-session: token revocation failed', { code: error.code, tokenType: hint });
     }
   }
+}
+
+/**
+ * Revocation after the logout was answered: logging out locally never waits for the IdP (each call is
+ * bounded by `httpTimeout`; a hung IdP costs two timeouts in the background, not the user's time).
+ */
+export function revokeInBackground(cfg: ResolvedConfig, client: ProviderClient, auth: AuthenticatedSession): void {
+  client
+    .get()
+    .then((provider) => revokeTokens(cfg, provider, auth))
+    .catch((err: unknown) => cfg.logger.warn('oidc-session: token revocation failed', { code: (err as { code?: string }).code }));
 }
 
 /** RP-initiated logout URL, or undefined when the IdP has no end_session_endpoint. */

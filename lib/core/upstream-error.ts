@@ -104,3 +104,22 @@ export function toIdpError(err: unknown, phase: IdpPhase): OidcError {
   const detail = code ? ` (${code})` : '';
   return new OidcError(PHASE_CODE[phase], `The IdP's ${label} gave an invalid response${detail}`, { cause: err });
 }
+
+/** Connection errors that mean the request never reached the IdP (nothing was sent). */
+const NOT_SENT_CODES = new Set(['ECONNREFUSED', 'ENOTFOUND', 'EAI_AGAIN', 'ENETUNREACH', 'EHOSTUNREACH']);
+
+/**
+ * True when a failed IdP call certainly never reached the IdP: discovery failed (so no token request
+ * was made), or the connection was refused or the name did not resolve. A timeout or a reset may have
+ * reached it. The callback keeps its pending login in that case, so the same callback can be tried again.
+ */
+export function neverReachedIdp(err: unknown): boolean {
+  if (err instanceof OidcError && err.code === 'ERR_OIDC_DISCOVERY_FAILED') return true;
+  for (let e: unknown = err, depth = 0; e && depth < 6; e = (e as { cause?: unknown }).cause, depth++) {
+    const code = errorCode(e);
+    if (code && NOT_SENT_CODES.has(code)) return true;
+    const inner = (e as { errors?: unknown }).errors;
+    if (Array.isArray(inner) && inner.length > 0 && inner.every((x) => NOT_SENT_CODES.has(errorCode(x) ?? ''))) return true;
+  }
+  return false;
+}

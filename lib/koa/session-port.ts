@@ -170,11 +170,28 @@ export class KoaSessionPort implements SessionPort {
   async save(): Promise<void> {
     const session = this.session();
     try {
+      // A refresh answer that arrived after the response was sent: koa-session would also try to set the
+      // cookie, which throws then; the store write is what matters (the cookie names the same key).
+      if (this.ctx.headerSent) return await this.saveLate(session);
       await session.save();
     } catch (err) {
       throw storeError('save', err);
     }
     this.savedLogin = (session[this.key] as OidcSessionData | undefined)?.auth !== undefined;
+  }
+
+  /** koa-session's own store write (same `_expire` bookkeeping), without touching the sent response. */
+  private async saveLate(session: KoaSession): Promise<void> {
+    const configured = withSession(this.ctx).sessionOptions?.maxAge;
+    const data: Record<string, unknown> = session.toJSON();
+    let maxAge: number | 'session' = configured === 'session' ? 'session' : (configured ?? 86_400_000);
+    if (maxAge === 'session') data._session = true;
+    else {
+      data._expire = maxAge + Date.now();
+      data._maxAge = maxAge;
+      maxAge += 10_000;
+    }
+    await this.store.set(this.id(), data, maxAge, { rolling: false, changed: true, ctx: this.ctx });
   }
 
   async destroy(): Promise<void> {

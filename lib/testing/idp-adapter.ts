@@ -2,8 +2,10 @@
  * Per-instance in-memory storage adapter for oidc-provider. The built-in
  * MemoryAdapter shares one module-level LRU (max 1000 entries) between every
  * Provider in the process and logs a warning; this one is isolated per test IdP
- * and never evicts live entries.
+ * and never evicts live entries. Its store can be handed to a new test IdP, so
+ * that an IdP stopped and started again keeps its grants, tokens and sessions.
  */
+import { randomBytes } from 'node:crypto';
 
 type Payload = Record<string, unknown>;
 
@@ -21,8 +23,15 @@ const GRANTABLE = new Set([
   'PreAuthorizedCode',
 ]);
 
-class Store {
+/**
+ * What a test IdP remembers (grants, codes, tokens, sessions, and the keys of its cookies), from
+ * `createTestIdpStore()`. Pass the same store to `createTestIdp({ store })` to restart an IdP with its
+ * state, as a real IdP with a database would come back.
+ */
+export class TestIdpStore {
   readonly #map = new Map<string, Entry>();
+  /** @internal Keys of the IdP's signed cookies: a restarted IdP still knows its browsers. */
+  readonly cookieKeys: readonly string[] = [randomBytes(32).toString('base64url'), randomBytes(32).toString('base64url')];
 
   get(key: string): unknown {
     const entry = this.#map.get(key);
@@ -50,10 +59,10 @@ class Store {
 
 class TestIdpAdapter {
   readonly #model: string;
-  readonly #store: Store;
+  readonly #store: TestIdpStore;
   readonly #tolerance: number;
 
-  constructor(model: string, store: Store, tolerance: number) {
+  constructor(model: string, store: TestIdpStore, tolerance: number) {
     this.#model = model;
     this.#store = store;
     this.#tolerance = tolerance;
@@ -122,9 +131,13 @@ export interface AdapterFactory {
   clear(): void;
 }
 
-export function createAdapterFactory(clockToleranceSeconds = 15): AdapterFactory {
-  const store = new Store();
+export function createAdapterFactory(clockToleranceSeconds = 15, store: TestIdpStore = new TestIdpStore()): AdapterFactory {
   const factory = ((model: string) => new TestIdpAdapter(model, store, clockToleranceSeconds)) as AdapterFactory;
   factory.clear = () => store.clear();
   return factory;
+}
+
+/** A fresh, empty state for `createTestIdp({ store })`. */
+export function createTestIdpStore(): TestIdpStore {
+  return new TestIdpStore();
 }

@@ -5,9 +5,10 @@ import { generateKeyPairSync, randomBytes, randomUUID } from 'node:crypto';
 import { errors } from 'oidc-provider';
 import type { Account, Client, Configuration, KoaContextWithOIDC, ResourceServerInfo } from 'oidc-provider';
 import { createAdapterFactory } from './idp-adapter.js';
+import type { TestIdpStore } from './idp-adapter.js';
 import type { UserDirectory } from './idp-users.js';
 import { errorPage, loggedOutPage, logoutPage } from './idp-pages.js';
-import type { TestIdpOptions } from './types.js';
+import type { TestIdpOptions, TestIdpSigningKey } from './types.js';
 
 const DAY = 24 * 60 * 60;
 
@@ -31,13 +32,13 @@ async function loopbackOnlyFetch(url: string | URL, init: RequestInit & { dispat
 }
 
 /** Fresh signing keys per instance: RS256 (default for ID tokens and JWT access tokens) and ES256. */
-function signingKeys() {
+export function generateSigningKeys(): TestIdpSigningKey[] {
   const rsa = generateKeyPairSync('rsa', { modulusLength: 2048 }).privateKey.export({ format: 'jwk' });
   const ec = generateKeyPairSync('ec', { namedCurve: 'P-256' }).privateKey.export({ format: 'jwk' });
   return [
     { ...rsa, kid: `rs256-${randomUUID()}`, alg: 'RS256', use: 'sig' },
     { ...ec, kid: `es256-${randomUUID()}`, alg: 'ES256', use: 'sig' },
-  ];
+  ] as TestIdpSigningKey[];
 }
 
 export interface ConfigurationInput {
@@ -46,9 +47,11 @@ export interface ConfigurationInput {
   prefix: string;
   users: UserDirectory;
   title: string;
+  keys: TestIdpSigningKey[];
+  store: TestIdpStore;
 }
 
-export function buildConfiguration({ options, prefix, users, title }: ConfigurationInput): Configuration {
+export function buildConfiguration({ options, prefix, users, title, keys, store }: ConfigurationInput): Configuration {
   const accessTokenTtl = options.accessTokenTtl ?? 3600;
   const idTokenTtl = options.idTokenTtl ?? 3600;
   const refreshTokenTtl = options.refreshTokenTtl ?? 14 * DAY;
@@ -58,7 +61,7 @@ export function buildConfiguration({ options, prefix, users, title }: Configurat
   const resourceServers = options.resourceServers ?? {};
 
   return {
-    adapter: createAdapterFactory(),
+    adapter: createAdapterFactory(15, store),
     clients: options.clients,
     clientDefaults: {
       grant_types: ['authorization_code', 'refresh_token'],
@@ -67,9 +70,9 @@ export function buildConfiguration({ options, prefix, users, title }: Configurat
       id_token_signed_response_alg: 'RS256',
       backchannel_logout_session_required: true,
     },
-    jwks: { keys: signingKeys() },
+    jwks: { keys },
     cookies: {
-      keys: [randomBytes(32).toString('base64url'), randomBytes(32).toString('base64url')],
+      keys: [...store.cookieKeys],
       long: { httpOnly: true, sameSite: 'lax' },
       short: { httpOnly: true, sameSite: 'lax' },
     },

@@ -8,7 +8,8 @@ import type { AddressInfo } from 'node:net';
 import Provider from 'oidc-provider';
 import type { OIDCContext } from 'oidc-provider';
 import { CookieJar } from './cookie-jar.js';
-import { buildConfiguration, isLoopbackHost } from './idp-config.js';
+import { TestIdpStore } from './idp-adapter.js';
+import { buildConfiguration, generateSigningKeys, isLoopbackHost } from './idp-config.js';
 import { drive } from './idp-driver.js';
 import { createInteractionHandler } from './idp-interactions.js';
 import { UserDirectory } from './idp-users.js';
@@ -17,6 +18,7 @@ import { errorPage } from './idp-pages.js';
 import type { IdpEndpoint, TestIdp, TestIdpOptions, TestIdpUser } from './types.js';
 
 export { CookieJar } from './cookie-jar.js';
+export { createTestIdpStore, TestIdpStore } from './idp-adapter.js';
 export { TestIdpError } from './idp-driver.js';
 export type {
   ClientMetadata,
@@ -25,6 +27,7 @@ export type {
   TestIdp,
   TestIdpOptions,
   TestIdpResourceServer,
+  TestIdpSigningKey,
   TestIdpUser,
 } from './types.js';
 
@@ -93,7 +96,9 @@ export async function createTestIdp(options: TestIdpOptions): Promise<TestIdp> {
   const hostForUrl = host.includes(':') ? `[${host}]` : host;
   const issuer = `http://${hostForUrl}:${port}${prefix}`;
 
-  const configuration = buildConfiguration({ options, prefix, users, title });
+  const keys = options.keys?.map((key) => ({ ...key })) ?? generateSigningKeys();
+  const store = options.store ?? new TestIdpStore();
+  const configuration = buildConfiguration({ options, prefix, users, title, keys, store });
 
   let provider: Provider;
   try {
@@ -160,6 +165,8 @@ export async function createTestIdp(options: TestIdpOptions): Promise<TestIdp> {
   let closed: Promise<void> | undefined;
   const idp: TestIdp = {
     issuer,
+    signingKeys: keys,
+    store,
     provider,
     counters,
     resetCounters,

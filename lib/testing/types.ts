@@ -1,5 +1,6 @@
 import type { Provider } from 'oidc-provider';
 import type { CookieJar } from './cookie-jar.js';
+import type { TestIdpStore } from './idp-adapter.js';
 
 /**
  * oidc-provider client metadata (snake_case, as registered with the IdP).
@@ -45,8 +46,28 @@ export interface TestIdpResourceServer {
   audience?: string;
 }
 
+/** A private signing key as a JWK (`kid` and `alg` set), e.g. from a previous IdP's `signingKeys`. */
+export interface TestIdpSigningKey {
+  kty: string;
+  kid: string;
+  alg: string;
+  use?: 'sig';
+  [member: string]: unknown;
+}
+
 export interface TestIdpOptions {
   clients: ClientMetadata[];
+  /**
+   * Private signing keys (JWKs with `kid` and `alg`; the first RS256 one signs ID tokens). Default: a new
+   * RS256 and ES256 pair per IdP. Pass an IdP's `signingKeys` to a new one to restart it with its keys.
+   */
+  keys?: TestIdpSigningKey[];
+  /**
+   * Where the IdP keeps grants, tokens and sessions (`createTestIdpStore()`). Default: a store of its
+   * own. The same store given to a new IdP on the same port is a restart with its state: refresh tokens,
+   * sessions and pending codes issued before still work.
+   */
+  store?: TestIdpStore;
   /** default: alice/alice (roles ['admin']) and bob/bob (roles ['user']) */
   users?: TestIdpUser[];
   /** default 0 (random free port) */
@@ -109,6 +130,10 @@ export type IdpReturn =
 export interface TestIdp {
   /** e.g. http://127.0.0.1:54321 (+path) */
   readonly issuer: string;
+  /** The private keys it signs with (the `keys` option, or the ones it generated). */
+  readonly signingKeys: readonly TestIdpSigningKey[];
+  /** Its state (the `store` option, or its own), for a restart: `createTestIdp({ ...options, port, keys, store })`. */
+  readonly store: TestIdpStore;
   /** the oidc-provider instance */
   readonly provider: Provider;
   /** requests received per endpoint; `backchannel` counts logout tokens sent out (success or failure) */
