@@ -8,6 +8,7 @@ import { navigate, scriptFetch, submitForm } from '../helpers/browser-navigation
 import { startHostileOp } from '../helpers/hostile-op.js';
 import type { HostileOp } from '../helpers/hostile-op.js';
 import { ADAPTERS, createRp, localPath } from '../helpers/rp-app.js';
+import { TestBrowser } from '../helpers/test-browser.js';
 import type { RpApp } from '../helpers/rp-app.js';
 
 let op: HostileOp;
@@ -60,6 +61,20 @@ describe.each(ADAPTERS)('issue 12 (%s)', (adapter) => {
       expect(await pageUser(agent)).toBe('user-1');
       await submitForm(agent.post('/logout')).expect(303);
       expect(await pageUser(agent)).toBeNull();
+    });
+
+    it('coming back from another site after the logout (a link, the IdP page) is no silent login either', async () => {
+      const browser = new TestBrowser(rp.app);
+      const silent = await browser.get('/', 'none');
+      expect(silent.status).toBe(302);
+      // The IdP sends the browser back: a cross-site navigation, which carries the (Lax by default) session cookie.
+      const back = await browser.get(localPath(await op.authorize(silent.headers.location as string)), 'cross-site');
+      expect(back.status).toBe(302);
+      expect((await browser.get('/')).body.user.sub).toBe('user-1');
+      expect((await browser.submit('/logout')).status).toBe(303);
+      const fromLink = await browser.get('/', 'cross-site');
+      expect(fromLink.status).toBe(200);
+      expect(fromLink.body.user).toBeNull();
     });
 
     it('a browser that never logged in still gets its one silent attempt', async () => {
