@@ -4,6 +4,7 @@ import {
 } from '../core/bearer/index.js';
 import type { AuthInfo, BearerGuardOptions, BearerOptions, BearerRequest, BearerVerifier } from '../core/bearer/index.js';
 import type { OidcEngine } from '../core/engine.js';
+import { failTo } from './error-headers.js';
 import './types.js';
 
 export type { AuthInfo, BearerGuardOptions, BearerOptions, DpopOptions, IntrospectionOptions } from '../core/bearer/index.js';
@@ -20,21 +21,22 @@ function toBearerRequest(req: Request): BearerRequest {
   };
 }
 
-function verify(verifier: BearerVerifier, req: Request, next: NextFunction, then: () => void = next): void {
+function verify(verifier: BearerVerifier, req: Request, res: Response, next: NextFunction, then: () => void = next): void {
   verifier.authenticate(toBearerRequest(req)).then((auth) => {
     req.auth = auth;
     then();
-  }, next);
+  }, failTo(res, next));
 }
 
 /**
  * Resource-server guard: the request must carry a valid access token (`Authorization: Bearer …`, or
  * `DPoP …` with its proof when `dpop` is set). Sets `req.auth`. Failures go to `next(err)` as an
- * OidcError whose `headers` hold the RFC 6750 WWW-Authenticate challenge (401 / 403, never a redirect).
+ * OidcError whose `headers` hold the RFC 6750 WWW-Authenticate challenge (401 / 403, never a redirect);
+ * the headers are already set on the response, so any error handler sends them.
  */
 export function requireBearer(options: BearerOptions): RequestHandler {
   const verifier = createBearerVerifier(options);
-  return (req, _res, next) => verify(verifier, req, next);
+  return (req, res, next) => verify(verifier, req, res, next);
 }
 
 /**
@@ -50,7 +52,7 @@ export function bearerBranch(
   const verifier = engineBearerVerifier(engine, option);
   return (req, res, next) => {
     if (!carriesAccessToken(req.headers.authorization)) return false;
-    verify(verifier, req, next, () => {
+    verify(verifier, req, res, next, () => {
       if (!res.headersSent) res.setHeader('Cache-Control', 'no-store');
       next();
     });
@@ -65,6 +67,7 @@ export function bearerBranch(
  */
 export function bearerGuard(
   req: Request,
+  res: Response,
   next: NextFunction,
   reason: string,
   predicate: (claims: Express.User, req: Request) => boolean | Promise<boolean>,
@@ -77,6 +80,6 @@ export function bearerGuard(
       if (scopes) return checkScopes(auth, scopes);
       if (!(await predicate(auth.claims as Express.User, req))) throw claimsDenied(auth, reason);
     })
-    .then(() => next(), next);
+    .then(() => next(), failTo(res, next));
   return true;
 }

@@ -7,6 +7,7 @@ import { rawQuery } from '../core/http.js';
 import type { OidcOptions } from '../core/options.js';
 import { ROUTE_METHODS } from '../core/routes.js';
 import { warnAboutCookie } from './cookie-check.js';
+import { rethrowWithHeaders } from './error-headers.js';
 import { readForm, toHttpRequest, writeResult } from './http-bridge.js';
 import { koaBearerBranch } from './require-bearer.js';
 import { contextOf, ensureAuthenticated, markPrivate } from './require-auth.js';
@@ -89,7 +90,7 @@ export function oidc(options: KoaOidcOptions): OidcMiddleware {
         } catch (err) {
           asRouteError(err);
           ctx.set({ ...PRIVATE_RESPONSE_HEADERS });
-          if (!onError || !(err instanceof OidcError)) throw err;
+          if (!onError || !(err instanceof OidcError)) rethrowWithHeaders(ctx, err);
           await onError(err, ctx);
         }
         return;

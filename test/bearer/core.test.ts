@@ -31,7 +31,7 @@ describe('WWW-Authenticate challenges (RFC 6750 §3, RFC 9449 §7.1)', () => {
   it('errors carry status, code and the header for Express and Koa', () => {
     const none = missingToken(plain);
     expect(none).toBeInstanceOf(OidcError);
-    expect([none.status, none.code, none.expose, none.headers]).toEqual([401, 'ERR_OIDC_MISSING_TOKEN', true, { 'WWW-Authenticate': 'Bearer' }]);
+    expect([none.status, none.code, none.expose, none.headers]).toEqual([401, 'ERR_OIDC_MISSING_TOKEN', true, { 'WWW-Authenticate': 'Bearer', 'Cache-Control': 'no-store' }]);
     expect(invalidToken(plain, 'Bearer', 'nope').status).toBe(401);
     expect(ERROR_STATUS).toMatchObject({
       ERR_OIDC_MISSING_TOKEN: 401, ERR_OIDC_INVALID_TOKEN: 401, ERR_OIDC_INVALID_DPOP_PROOF: 401,
