@@ -6,7 +6,8 @@ function formFromParsedBody(body: Record<string, unknown>): string {
   const form = new URLSearchParams();
   for (const [name, value] of Object.entries(body)) {
     for (const item of Array.isArray(value) ? value : [value]) {
-      if (typeof item !== 'string') throw new OidcError('ERR_OIDC_INVALID_CALLBACK', `The form parameter "${name}" is malformed`);
+      // Never the name: it is the sender's text (`<img src=x onerror=...>[a]` parsed by a nesting body parser).
+      if (typeof item !== 'string') throw new OidcError('ERR_OIDC_INVALID_CALLBACK', 'A form parameter is malformed (nested or not text)');
       form.append(name, item);
     }
   }
