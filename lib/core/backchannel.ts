@@ -40,7 +40,7 @@ export async function verifyLogoutToken(cfg: ResolvedConfig, provider: Discovere
   const now = cfg.clock();
   let verified;
   try {
-    verified = await jwtVerify(token, provider.jwks, {
+    verified = await jwtVerify(token, provider.logoutTokenKeys, {
       algorithms: [provider.settings.idTokenSigningAlg],
       issuer: provider.issuer,
       audience: provider.settings.clientId,
