@@ -76,14 +76,13 @@ describe('bearer options', () => {
     expect(s.algorithms.some((alg) => alg === 'none' || alg.startsWith('HS'))).toBe(false);
     expect([s.jwksCooldownSec, s.clockToleranceSec, s.introspection?.cacheTtlSec, s.strict, s.scopes]).toEqual([30, 60, 30, false, []]);
     expect(s.dpop).toEqual({ required: false, algorithms: ASYMMETRIC_ALGS });
-    expect(s.rejectIdTokens).toBe(false);
     expect(Object.isFrozen(s)).toBe(true);
   });
 
-  it('requireAuth({ bearer }): audience defaults to the client id, and then ID tokens are watched for', () => {
+  it('requireAuth({ bearer }): audience defaults to the client id', () => {
     const s = resolveBearerOptions({}, invalid, { clientId: 'rp', clockToleranceSec: 10 });
-    expect([s.audience, s.clockToleranceSec, s.rejectIdTokens]).toEqual([['rp'], 10, true]);
-    expect(resolveBearerOptions({ audience: 'https://api' }, invalid, { clientId: 'rp' }).rejectIdTokens).toBe(false);
+    expect([s.audience, s.clockToleranceSec]).toEqual([['rp'], 10]);
+    expect(resolveBearerOptions({ audience: 'https://api' }, invalid, { clientId: 'rp' }).audience).toEqual(['https://api']);
   });
 
   it.each<[Record<string, unknown>, RegExp]>([

@@ -79,8 +79,6 @@ export interface ResolvedBearer {
   readonly dpop: { readonly required: boolean; readonly algorithms: readonly string[] } | undefined;
   readonly strict: boolean;
   readonly realm: string | undefined;
-  /** The audience is the login client's id, so ID tokens of that client must never pass as access tokens. */
-  readonly rejectIdTokens: boolean;
 }
 
 export const ASYMMETRIC_ALGS: readonly string[] = Object.freeze([
@@ -204,6 +202,5 @@ export function resolveBearerOptions(
     dpop: resolveDpop(invalid, options.dpop),
     strict: optionalBoolean(invalid, options.strict, 'strict'),
     realm: options.realm,
-    rejectIdTokens: defaults.clientId !== undefined && audience.includes(defaults.clientId),
   });
 }
