@@ -9,7 +9,7 @@ import './types.js';
 
 export type { AuthInfo, BearerGuardOptions, BearerOptions, DpopOptions, IntrospectionOptions } from '../core/bearer/index.js';
 
-/** The request as the verifier sees it. The URL (DPoP `htu`) honours Express's `trust proxy` for the scheme. */
+/** The request as the verifier sees it. No host: DPoP `htu` is checked against the configured public URL. */
 function toBearerRequest(req: Request): BearerRequest {
   return {
     method: req.method,
@@ -17,7 +17,7 @@ function toBearerRequest(req: Request): BearerRequest {
       const value = req.headers[name];
       return Array.isArray(value) ? value.join(', ') : value;
     },
-    url: () => `${req.protocol}://${req.get('host') ?? ''}${req.originalUrl ?? req.url}`,
+    path: () => req.originalUrl ?? req.url,
   };
 }
 

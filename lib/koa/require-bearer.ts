@@ -13,7 +13,7 @@ export interface BearerKoaState {
   auth?: AuthInfo | undefined;
 }
 
-/** The request as the verifier sees it. `ctx.origin` honours `app.proxy` for the scheme (DPoP `htu`). */
+/** The request as the verifier sees it. No host: DPoP `htu` is checked against the configured public URL. */
 function toBearerRequest(ctx: Context): BearerRequest {
   return {
     method: ctx.method,
@@ -21,7 +21,7 @@ function toBearerRequest(ctx: Context): BearerRequest {
       const value = ctx.headers[name];
       return Array.isArray(value) ? value.join(', ') : value;
     },
-    url: () => `${ctx.protocol}://${ctx.get('host')}${ctx.originalUrl}`,
+    path: () => ctx.originalUrl,
   };
 }
 

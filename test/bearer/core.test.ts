@@ -4,6 +4,7 @@ import { readClaim } from '../../lib/core/claim-path.js';
 import { invalidToken, missingToken, wwwAuthenticate } from '../../lib/core/bearer/challenge.js';
 import { carriesAccessToken, readCredentials } from '../../lib/core/bearer/credentials.js';
 import { ASYMMETRIC_ALGS, invalidFor, resolveBearerOptions } from '../../lib/core/bearer/options.js';
+import type { BearerVerifyOptions } from '../../lib/core/bearer/options.js';
 import { ERROR_STATUS, OidcError } from '../../lib/core/errors.js';
 
 const plain = { realm: undefined, dpop: undefined };
@@ -71,7 +72,7 @@ describe('reading the Authorization header', () => {
 
 describe('bearer options', () => {
   it('defaults: asymmetric algorithms only, 30 s JWKS cool-down, 60 s tolerance, 30 s introspection cache', () => {
-    const s = resolveBearerOptions({ audience: 'a', introspection: { clientId: 'c', clientSecret: 's' }, dpop: {} }, invalid, {}, true);
+    const s = resolveBearerOptions({ audience: 'a', introspection: { clientId: 'c', clientSecret: 's' }, dpop: {}, baseUrl: 'https://api.example.test' } as BearerVerifyOptions, invalid, {}, true);
     expect(s.algorithms).toEqual(ASYMMETRIC_ALGS);
     expect(s.algorithms.some((alg) => alg === 'none' || alg.startsWith('HS'))).toBe(false);
     expect([s.jwksCooldownSec, s.clockToleranceSec, s.introspection?.cacheTtlSec, s.strict, s.scopes]).toEqual([30, 60, 30, false, []]);
@@ -101,6 +102,16 @@ describe('bearer options', () => {
     [{ audience: 'a', issuer: 'https://x' }, /unknown option "issuer"/],
   ])('refuses %j', (options, message) => {
     expect(() => resolveBearerOptions(options, invalid)).toThrow(message);
+  });
+
+  it('DPoP needs the public URL: requireBearer() refuses dpop without baseUrl; requireAuth({ bearer }) takes oidc()\'s', () => {
+    expect(() => resolveBearerOptions({ audience: 'a', dpop: {} }, invalid, {}, true)).toThrow(/"baseUrl" .* is required with "dpop"/);
+    for (const baseUrl of ['api.example.test', 'ftp://api.example.test', 'https://api.example.test/?x=1']) {
+      expect(() => resolveBearerOptions({ audience: 'a', dpop: {}, baseUrl } as BearerVerifyOptions, invalid, {}, true)).toThrow(/"baseUrl" must be an absolute http\(s\) URL/);
+    }
+    const inherited = resolveBearerOptions({ dpop: {} }, invalid, { clientId: 'rp', baseUrl: new URL('https://rp.example.test/app') });
+    expect(inherited.baseUrl?.href).toBe('https://rp.example.test/app');
+    expect(() => resolveBearerOptions({ audience: 'a', baseUrl: 'https://x' } as BearerVerifyOptions, invalid)).toThrow(/unknown option "baseUrl"/);
   });
 });
 
