@@ -31,7 +31,7 @@ const VARIANTS = ADAPTERS.flatMap((adapter) => (['urlencoded-extended', 'json'] 
 describe.each(VARIANTS)('issue 12 defect 8: no request text in exposed errors ($adapter, $bodyParser body parser before us)', ({ adapter, bodyParser }) => {
   const app = () => variantApp({ adapter, errors: 'json', bodyParser, oidc: { issuer: op.issuer, backchannelLogout: true } });
 
-  it('a cross-site POST /callback whose field name is markup (a form, or JSON for the JSON parser): 400, the message names no field', async () => {
+  it('CB-20 a cross-site POST /callback whose field name is markup (a form, or JSON for the JSON parser): 400, the message names no field', async () => {
     const post = request(app()).post('/callback').set('Sec-Fetch-Site', 'cross-site').set('Origin', 'https://evil.example');
     const res = bodyParser === 'json'
       ? await post.type('json').send(JSON.stringify({ [MARKUP]: { a: 1 }, state: 's', code: 'c' }))
@@ -42,7 +42,7 @@ describe.each(VARIANTS)('issue 12 defect 8: no request text in exposed errors ($
     expectNoRequestText(res);
   });
 
-  it('an authorization response whose error is markup: refused with the code withheld, the raw value nowhere in the answer', async () => {
+  it('CB-24 / ERR-06 an authorization response whose error is markup: refused with the code withheld, the raw value nowhere in the answer', async () => {
     const rp = app();
     const agent = request.agent(rp);
     const start = await agent.get('/login').expect(302);
@@ -62,7 +62,7 @@ describe.each(VARIANTS)('issue 12 defect 8: no request text in exposed errors ($
     expect(res.body).toEqual({ error: 'ERR_OIDC_ACCESS_DENIED', message: 'The IdP refused the login (consent_required)' });
   });
 
-  it('a back-channel logout whose field name is markup: 400 invalid_request, nothing of it echoed', async () => {
+  it('BCL-15 a back-channel logout whose field name is markup: 400 invalid_request, nothing of it echoed', async () => {
     const res = await request(app()).post('/backchannel-logout').type('form').send(`logout_token[${encodeURIComponent(MARKUP)}]=x`);
     expect(res.status).toBe(400);
     expect(res.body.error).toBe('invalid_request');
