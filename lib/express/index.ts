@@ -7,7 +7,7 @@ import { asRouteError, OidcError, PRIVATE_RESPONSE_HEADERS } from '../core/error
 import { rawQuery } from '../core/http.js';
 import type { OidcOptions } from '../core/options.js';
 import { ROUTE_METHODS } from '../core/routes.js';
-import { failTo, failWith } from './error-headers.js';
+import { failTo } from './error-headers.js';
 import { readForm, toHttpRequest, writeResult } from './http-bridge.js';
 import { OidcRequestContext } from './request-context.js';
 import { bearerBranch } from './require-bearer.js';
@@ -139,8 +139,10 @@ export function oidc(options: ExpressOidcOptions): OidcMiddleware {
   const onError = options.onError;
   const fail = (err: unknown, req: Request, res: Response, next: NextFunction): void => {
     asRouteError(err);
-    if (!res.headersSent) for (const [name, value] of Object.entries(PRIVATE_RESPONSE_HEADERS)) res.setHeader(name, value);
-    if (!onError || !(err instanceof OidcError)) return failWith(res, next, err);
+    // On the response already, for error handlers (and onError pages) that ignore err.headers.
+    const headers = err instanceof OidcError && err.headers ? err.headers : PRIVATE_RESPONSE_HEADERS;
+    if (!res.headersSent) for (const [name, value] of Object.entries(headers)) res.setHeader(name, value);
+    if (!onError || !(err instanceof OidcError)) return next(err);
     Promise.resolve(onError(err, req, res)).catch(next);
   };
 

@@ -7,7 +7,6 @@ import { rawQuery } from '../core/http.js';
 import type { OidcOptions } from '../core/options.js';
 import { ROUTE_METHODS } from '../core/routes.js';
 import { warnAboutCookie } from './cookie-check.js';
-import { rethrowWithHeaders } from './error-headers.js';
 import { readForm, toHttpRequest, writeResult } from './http-bridge.js';
 import { koaBearerBranch } from './require-bearer.js';
 import { contextOf, ensureAuthenticated, markPrivate } from './require-auth.js';
@@ -89,8 +88,9 @@ export function oidc(options: KoaOidcOptions): OidcMiddleware {
           await handleRoute(engine, route, ctx, session);
         } catch (err) {
           asRouteError(err);
-          ctx.set({ ...PRIVATE_RESPONSE_HEADERS });
-          if (!onError || !(err instanceof OidcError)) rethrowWithHeaders(ctx, err);
+          // On ctx already, for a try/catch error middleware (or an onError page) that ignores err.headers.
+          ctx.set({ ...(err instanceof OidcError && err.headers ? err.headers : PRIVATE_RESPONSE_HEADERS) });
+          if (!onError || !(err instanceof OidcError)) throw err;
           await onError(err, ctx);
         }
         return;
