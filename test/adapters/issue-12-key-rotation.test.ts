@@ -58,6 +58,18 @@ describe.each(ADAPTERS)('issue 12 defect 9: key rotation right after a JWKS fetc
     expect(op.counters.jwks).toBe(2);
   });
 
+  it('the IdP rotates its key right before a refresh: the refreshed ID token verifies, one more JWKS fetch', async () => {
+    op.behaviour.accessTokenTtl = 5;
+    const { agent, callback } = await startLogin(rp);
+    await agent.get(callback).expect(302);
+    await op.rotateKeys();
+    offsetMs = 10_000;
+    const me = await agent.get('/api/me').set('Accept', 'application/json');
+    expect(me.status).toBe(200);
+    expect(op.tokenCalls.map((c) => `${c.grantType}:${c.result}`)).toEqual(['authorization_code:ok', 'refresh_token:ok']);
+    expect(op.counters.jwks).toBe(2);
+  });
+
   it('a burst of 10 callbacks right after the rotation: all log in, and they share one refetch', async () => {
     expect((await login(rp)).status).toBe(302);
     const pending = await Promise.all(Array.from({ length: 10 }, () => startLogin(rp)));
