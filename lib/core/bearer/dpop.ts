@@ -43,7 +43,13 @@ function sameTarget(htu: string, baseUrl: URL, path: string): boolean {
     return false;
   }
   if (target.origin !== baseUrl.origin) return false;
-  const requestPath = new URL(path, baseUrl.origin).pathname;
+  // Concatenated, not resolved: a path such as `//host/x` must stay a path. new URL() normalizes it as it did htu.
+  let requestPath: string;
+  try {
+    requestPath = new URL(baseUrl.origin + path).pathname;
+  } catch {
+    return false;
+  }
   const prefix = baseUrl.pathname.replace(/\/$/, '');
   return target.pathname === requestPath || (prefix !== '' && target.pathname === prefix + requestPath);
 }
