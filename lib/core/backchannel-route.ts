@@ -26,7 +26,7 @@ export async function handleBackchannelLogout(
     const tokens = new URLSearchParams(body).getAll('logout_token');
     if (tokens.length !== 1 || !tokens[0]) throw new OidcError('ERR_OIDC_INVALID_LOGOUT_TOKEN', 'Expected exactly one logout_token');
     const claims = await verifyLogoutToken(cfg, await provider(), tokens[0]);
-    if (!(await cfg.lock.acquire(replayKey(claims), claims.replayWindowSec * 1000))) {
+    if (!(await cfg.lock.acquire(replayKey(claims), claims.replayWindowMs))) {
       throw new OidcError('ERR_OIDC_INVALID_LOGOUT_TOKEN', 'This logout token was already used (jti replay)');
     }
     const query = claims.sid ? { iss: claims.iss, sid: claims.sid } : { iss: claims.iss, ...(claims.sub ? { sub: claims.sub } : {}) };

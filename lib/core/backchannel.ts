@@ -15,30 +15,42 @@ export interface LogoutTokenClaims {
   jti: string;
   sub?: string;
   sid?: string;
-  /** Seconds the `jti` must be remembered to refuse replays. */
-  replayWindowSec: number;
+  /** Milliseconds the `jti` must be remembered to refuse replays: as long as the token would still be accepted. */
+  replayWindowMs: number;
 }
 
 function reject(message: string, cause?: unknown): OidcError {
   return new OidcError('ERR_OIDC_INVALID_LOGOUT_TOKEN', message, cause === undefined ? {} : { cause });
 }
 
-/** OpenID Connect Back-Channel Logout 1.0 §2.6, steps 1-7 (the jti replay check is the caller's). */
+function failedValidation(err: unknown): OidcError {
+  const { code, claim, reason } = err as { code?: string; claim?: string; reason?: string };
+  // `claim` is a name from jose's own checks or from our list below, never the token's text.
+  if (code === 'ERR_JWT_CLAIM_VALIDATION_FAILED' && reason === 'missing') return reject(`The logout token has no "${claim}"`, err);
+  if (code === 'ERR_JWT_EXPIRED') return reject('The logout token has expired ("exp")', err);
+  return reject(`The logout token failed validation (${code ?? 'ERR_JWT_INVALID'})`, err);
+}
+
+/**
+ * OpenID Connect Back-Channel Logout 1.0 (errata set 1) §2.6, steps 1-7; the jti replay check is the
+ * caller's, for `replayWindowMs`. `exp` is required (errata 1): without it a token is accepted as long as
+ * its `iat` is recent, and an `iat` ahead of our clock would outlive any window counted from now.
+ */
 export async function verifyLogoutToken(cfg: ResolvedConfig, provider: DiscoveredProvider, token: string): Promise<LogoutTokenClaims> {
   const now = cfg.clock();
   let verified;
   try {
-    verified = await jwtVerify(token, provider.jwks, {
+    verified = await jwtVerify(token, provider.logoutTokenKeys, {
       algorithms: [provider.settings.idTokenSigningAlg],
       issuer: provider.issuer,
       audience: provider.settings.clientId,
       clockTolerance: cfg.clockToleranceSec,
       currentDate: new Date(now),
-      requiredClaims: ['iat', 'jti', 'events'],
+      requiredClaims: ['iat', 'exp', 'jti', 'events'],
     });
   } catch (err) {
     if (isTimeout(err)) throw reject('The IdP keys could not be fetched in time', err);
-    throw reject(`The logout token failed validation (${(err as { code?: string }).code ?? 'ERR_JWT_INVALID'})`, err);
+    throw failedValidation(err);
   }
   const { payload, protectedHeader } = verified;
   if (protectedHeader.typ !== undefined && !ALLOWED_TYP.has(protectedHeader.typ.toLowerCase())) {
@@ -58,13 +70,14 @@ export async function verifyLogoutToken(cfg: ResolvedConfig, provider: Discovere
   const sid = typeof payload.sid === 'string' ? payload.sid : undefined;
   if (!sub && !sid) throw reject('The logout token has neither "sub" nor "sid"');
   if (typeof payload.jti !== 'string' || payload.jti.length === 0) throw reject('The logout token has no "jti"');
-  const expiresIn = typeof payload.exp === 'number' ? payload.exp - nowSec : MAX_LOGOUT_TOKEN_AGE_SEC;
+  // The last second in which both checks above would still pass, whatever clock the IdP has: the jti is kept until then.
+  const acceptedUntilSec = Math.min(payload.exp as number, iat + MAX_LOGOUT_TOKEN_AGE_SEC) + cfg.clockToleranceSec;
   return {
     iss: payload.iss as string,
     jti: payload.jti,
     ...(sub ? { sub } : {}),
     ...(sid ? { sid } : {}),
-    replayWindowSec: Math.max(expiresIn, MAX_LOGOUT_TOKEN_AGE_SEC) + cfg.clockToleranceSec,
+    replayWindowMs: Math.max((acceptedUntilSec + 1) * 1000 - now, 1000),
   };
 }
 

@@ -5,7 +5,7 @@ import { OidcError } from './errors.js';
 import { verifyIdTokenSignature } from './id-token.js';
 import type { DiscoveredProvider } from './provider-client.js';
 import type { AuthenticatedSession, LoginTransaction } from './session-data.js';
-import { toIdpError } from './upstream-error.js';
+import { shownErrorCode, toIdpError } from './upstream-error.js';
 import { userinfoExtras } from './user.js';
 
 const MAX_CALLBACK_LENGTH = 8192;
@@ -48,7 +48,7 @@ function checkAuthorizationResponse(provider: DiscoveredProvider, params: URLSea
   const error = params.get('error');
   if (error !== null) {
     const description = params.get('error_description');
-    const shown = error.replace(/[^\w.-]/g, '').slice(0, 64);
+    const shown = shownErrorCode(error);
     if (IDP_FAILURES.has(error)) {
       throw new OidcError('ERR_OIDC_IDP_ERROR', `The IdP could not complete the login (${shown})`, {
         idpError: error,

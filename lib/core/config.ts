@@ -139,7 +139,7 @@ export function resolveConfig(options: OidcOptions): ResolvedConfig {
     idpLogout: optionalBoolean(options.idpLogout, 'idpLogout', false),
     httpTimeoutMs: numberInRange(options.httpTimeout, 'httpTimeout', 5000, 100, 120_000),
     clockToleranceSec: numberInRange(options.clockTolerance, 'clockTolerance', 60, 0, 300),
-    jwksCooldownSec: numberInRange(options.jwksCooldown, 'jwksCooldown', 1, 0, 600),
+    jwksCooldownSec: numberInRange(options.jwksCooldown, 'jwksCooldown', 30, 0, 600),
     transactionTtlSec: numberInRange(options.transactionTtl, 'transactionTtl', 600, 10, 86_400),
     maxTransactions: numberInRange(options.maxTransactions, 'maxTransactions', 5, 1, 50),
     maxResourceTokens: numberInRange(options.maxResourceTokens, 'maxResourceTokens', 10, 1, 50),

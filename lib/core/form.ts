@@ -6,7 +6,8 @@ function formFromParsedBody(body: Record<string, unknown>): string {
   const form = new URLSearchParams();
   for (const [name, value] of Object.entries(body)) {
     for (const item of Array.isArray(value) ? value : [value]) {
-      if (typeof item !== 'string') throw new OidcError('ERR_OIDC_INVALID_CALLBACK', `The form parameter "${name}" is malformed`);
+      // Never the name: it is the sender's text (`<img src=x onerror=...>[a]` parsed by a nesting body parser).
+      if (typeof item !== 'string') throw new OidcError('ERR_OIDC_INVALID_CALLBACK', 'A form parameter is malformed (nested or not text)');
       form.append(name, item);
     }
   }
@@ -23,7 +24,12 @@ export async function readUrlencodedForm(contentType: string | undefined, parsed
   if (type !== 'application/x-www-form-urlencoded') {
     throw new OidcError('ERR_OIDC_INVALID_CALLBACK', 'The callback POST must be application/x-www-form-urlencoded');
   }
-  if (parsed && typeof parsed === 'object' && !Buffer.isBuffer(parsed)) return formFromParsedBody(parsed as Record<string, unknown>);
+  // Express 4's express.json() sets `req.body = {}` for any request, a form included, without reading it:
+  // an empty object says nothing while the stream is still unread.
+  const unread = (stream as { readableEnded?: boolean }).readableEnded === false;
+  if (parsed && typeof parsed === 'object' && !Buffer.isBuffer(parsed) && !(unread && Object.keys(parsed).length === 0)) {
+    return formFromParsedBody(parsed as Record<string, unknown>);
+  }
   if (typeof parsed === 'string') return parsed;
   const chunks: Buffer[] = [];
   let size = 0;

@@ -120,7 +120,11 @@ export interface OidcOptions<Req = unknown> extends Partial<ProviderOptions> {
   allowInsecureRequests?: boolean;
   /** Seconds of clock skew tolerated on token timestamps. Default 60, at most 300. */
   clockTolerance?: number;
-  /** Seconds to wait before refetching the JWKS for an unknown `kid`. Default 1. */
+  /**
+   * Seconds between two JWKS refetches that an unknown `kid` in a back-channel logout token (which anyone
+   * can post) may cause; also the pause after an ID token named a key that even a fresh JWKS lacks. An ID
+   * token with a new `kid` otherwise refetches at once (key rotation). Default 30, like `requireBearer()`.
+   */
   jwksCooldown?: number;
   /** Seconds a pending login (one browser tab) stays valid. Default 600. */
   transactionTtl?: number;

@@ -1,9 +1,10 @@
 import * as client from 'openid-client';
-import { createRemoteJWKSet, importJWK, importPKCS8, customFetch as joseCustomFetch } from 'jose';
+import { importJWK, importPKCS8 } from 'jose';
 import type { JWK, JWTVerifyGetKey } from 'jose';
 import { isLoopbackHost } from './config.js';
 import type { ResolvedConfig, ResolvedProvider } from './config.js';
 import { OidcError } from './errors.js';
+import { providerKeys } from './jwks.js';
 import { limitedFetch } from './limited-fetch.js';
 import { assertRequestObjectSupported, requestObjectKey } from './request-object.js';
 import { toIdpError } from './upstream-error.js';
@@ -15,9 +16,12 @@ export interface DiscoveredProvider {
   readonly issuer: string;
   /** The IdP metadata, read once (openid-client copies it on every serverMetadata() call). */
   readonly metadata: Readonly<client.ServerMetadata>;
+  /** Keys for ID tokens from the token endpoint: an unknown `kid` refetches at once (./jwks.ts). */
   readonly jwks: JWTVerifyGetKey;
   /** JAR: the imported key that signs authorization requests. */
   readonly requestObjectKey: { key: CryptoKey; kid?: string } | undefined;
+  /** Keys for logout tokens, which anyone can post: unknown `kid`s refetch at most once per `jwksCooldown`. */
+  readonly logoutTokenKeys: JWTVerifyGetKey;
 }
 
 async function privateKeyOf(settings: ResolvedProvider): Promise<CryptoKey> {
@@ -126,17 +130,18 @@ export class ProviderClient {
     assertSecureEndpoints(settings, server);
     const jwksUrl = new URL(server.jwks_uri);
     const fetchImpl = limitedFetch((settings.config?.[client.customFetch] ?? cfg.customFetch ?? fetch) as typeof fetch);
-    const jwks = createRemoteJWKSet(jwksUrl, {
-      timeoutDuration: cfg.httpTimeoutMs,
-      cooldownDuration: cfg.jwksCooldownSec * 1000,
+    const keys = providerKeys(jwksUrl, {
+      timeoutMs: cfg.httpTimeoutMs,
+      cooldownMs: cfg.jwksCooldownSec * 1000,
       // A key the IdP removed stops verifying within 5 minutes (jose's default keeps it 10).
-      cacheMaxAge: 300_000,
-      [joseCustomFetch]: fetchImpl as never,
+      cacheMaxAgeMs: 300_000,
+      fetch: fetchImpl,
+      clock: cfg.clock,
     });
     const ro = settings.requestObject;
     const label = (cfg.multiProvider ? `providers[${cfg.providers.indexOf(settings)}].` : '') + 'requestObject';
     if (ro) assertRequestObjectSupported(ro, server, settings.pushedAuthorizationRequests, label);
     const requestObjectKeyValue = ro ? await requestObjectKey(ro, label) : undefined;
-    return { settings, config, issuer: server.issuer, metadata: server, jwks, requestObjectKey: requestObjectKeyValue };
+    return { settings, config, issuer: server.issuer, metadata: server, jwks: keys.idTokens, logoutTokenKeys: keys.anonymous, requestObjectKey: requestObjectKeyValue };
   }
 }

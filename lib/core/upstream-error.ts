@@ -38,6 +38,22 @@ const VALIDATION_CODES = new Set([
   'OAUTH_PARSE_ERROR',
 ]);
 
+/** The OAuth 2.0 / OpenID Connect error codes of an authorization response (RFC 6749 §4.1.2.1, Core §3.1.2.6). */
+const AUTHORIZATION_ERRORS = new Set([
+  'invalid_request', 'unauthorized_client', 'access_denied', 'unsupported_response_type', 'invalid_scope', 'server_error',
+  'temporarily_unavailable', 'interaction_required', 'login_required', 'account_selection_required', 'consent_required',
+  'invalid_request_uri', 'invalid_request_object', 'request_not_supported', 'request_uri_not_supported', 'registration_not_supported',
+]);
+
+/**
+ * An authorization response's `error` as a message may show it: a registered code, or nothing of it. The
+ * callback's query is anyone's text (a cross-site link), and exposed messages never repeat request text;
+ * the raw value stays in `idpError` for the app.
+ */
+export function shownErrorCode(error: string): string {
+  return AUTHORIZATION_ERRORS.has(error) ? error : 'an unregistered error code';
+}
+
 function errorCode(err: unknown): string | undefined {
   const code = (err as { code?: unknown } | null)?.code;
   return typeof code === 'string' ? code : undefined;
@@ -64,7 +80,7 @@ export function toIdpError(err: unknown, phase: IdpPhase): OidcError {
     return new OidcError('ERR_OIDC_IDP_TIMEOUT', `The IdP's ${label} did not answer in time`, { cause: err });
   }
   if (err instanceof AuthorizationResponseError) {
-    return new OidcError('ERR_OIDC_ACCESS_DENIED', `The IdP refused the login (${err.error})`, {
+    return new OidcError('ERR_OIDC_ACCESS_DENIED', `The IdP refused the login (${shownErrorCode(err.error)})`, {
       cause: err,
       idpError: err.error,
       ...(err.error_description ? { idpErrorDescription: err.error_description } : {}),

@@ -1,6 +1,7 @@
 import type { Request, RequestHandler } from 'express';
 import { claimCheckGuard, claimEqualsGuard, claimIncludesGuard, forbidden, requireRolesGuard, requireScopesGuard } from '../core/claim-guards.js';
 import type { ClaimGuard } from '../core/claim-guards.js';
+import { failTo, failWith } from './error-headers.js';
 import { bearerGuard } from './require-bearer.js';
 import { contextOf, ensureAuthenticated, passesFast, privateNext } from './require-auth.js';
 
@@ -14,12 +15,12 @@ type Predicate = (user: Express.User, req: Request) => boolean | Promise<boolean
 function guard(check: ClaimGuard<Request>): RequestHandler {
   return (req, res, next) => {
     // Admitted with an access token (requireBearer / requireAuth({ bearer })): judge the token, not the session.
-    if (bearerGuard(req, next, check.reason, (claims, r) => check.allows(claims, req.oidc, r), check.scopes)) return;
+    if (bearerGuard(req, res, next, check.reason, (claims, r) => check.allows(claims, req.oidc, r), check.scopes)) return;
     let context;
     try {
       context = contextOf(req);
     } catch (err) {
-      return next(err);
+      return failWith(res, next, err);
     }
     const engine = context.engine;
     const authenticated = passesFast(engine, req, {}) ? Promise.resolve(true) : ensureAuthenticated(engine, req, res, {});
@@ -27,9 +28,9 @@ function guard(check: ClaimGuard<Request>): RequestHandler {
       .then(async (ok) => {
         if (!ok) return;
         if (await check.allows(req.user as Express.User, context, req)) return privateNext(res, next);
-        next(forbidden(check.reason));
+        failWith(res, next, forbidden(check.reason));
       })
-      .catch(next);
+      .catch(failTo(res, next));
   };
 }
 

@@ -7,6 +7,7 @@ import { asRouteError, OidcError, PRIVATE_RESPONSE_HEADERS } from '../core/error
 import { rawQuery } from '../core/http.js';
 import type { OidcOptions } from '../core/options.js';
 import { ROUTE_METHODS } from '../core/routes.js';
+import { failTo } from './error-headers.js';
 import { readForm, toHttpRequest, writeResult } from './http-bridge.js';
 import { OidcRequestContext } from './request-context.js';
 import { bearerBranch } from './require-bearer.js';
@@ -143,7 +144,9 @@ export function oidc(options: ExpressOidcOptions): OidcMiddleware {
   const onError = options.onError;
   const fail = (err: unknown, req: Request, res: Response, next: NextFunction): void => {
     asRouteError(err);
-    if (!res.headersSent) for (const [name, value] of Object.entries(PRIVATE_RESPONSE_HEADERS)) res.setHeader(name, value);
+    // On the response already, for error handlers (and onError pages) that ignore err.headers.
+    const headers = err instanceof OidcError && err.headers ? err.headers : PRIVATE_RESPONSE_HEADERS;
+    if (!res.headersSent) for (const [name, value] of Object.entries(headers)) res.setHeader(name, value);
     if (!onError || !(err instanceof OidcError)) return next(err);
     Promise.resolve(onError(err, req, res)).catch(next);
   };
@@ -171,7 +174,7 @@ export function oidc(options: ExpressOidcOptions): OidcMiddleware {
     if (!engine.cfg.attemptSilentLogin) return next();
     Promise.resolve()
       .then(() => engine.silentLogin(toHttpRequest(req), expressSessionPort(req, engine.cfg.sessionKey)))
-      .then((result) => (result ? writeResult(res, result) : next()), next);
+      .then((result) => (result ? writeResult(res, result) : next()), failTo(res, next));
   };
   const middleware = ((req: Request, res: Response, next: NextFunction): void => {
     if (!needsAppLifetime(req, engine.cfg.sessionKey, shortLived)) return handle(req, res, next);
@@ -186,7 +189,7 @@ export function oidc(options: ExpressOidcOptions): OidcMiddleware {
         return next(new OidcError('ERR_OIDC_NOT_MOUNTED', 'requireAuth() needs the oidc() middleware mounted first: app.use(auth)'));
       }
       if (passesFast(engine, req, guardOptions)) return privateNext(res, next);
-      ensureAuthenticated(engine, req, res, guardOptions).then((pass) => (pass ? privateNext(res, next) : undefined), next);
+      ensureAuthenticated(engine, req, res, guardOptions).then((pass) => (pass ? privateNext(res, next) : undefined), failTo(res, next));
     };
   };
 

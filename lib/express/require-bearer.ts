@@ -4,11 +4,12 @@ import {
 } from '../core/bearer/index.js';
 import type { AuthInfo, BearerGuardOptions, BearerOptions, BearerRequest, BearerVerifier } from '../core/bearer/index.js';
 import type { OidcEngine } from '../core/engine.js';
+import { failTo } from './error-headers.js';
 import './types.js';
 
 export type { AuthInfo, BearerGuardOptions, BearerOptions, DpopOptions, IntrospectionOptions } from '../core/bearer/index.js';
 
-/** The request as the verifier sees it. The URL (DPoP `htu`) honours Express's `trust proxy` for the scheme. */
+/** The request as the verifier sees it. No host: DPoP `htu` is checked against the configured public URL. */
 function toBearerRequest(req: Request): BearerRequest {
   return {
     method: req.method,
@@ -16,7 +17,7 @@ function toBearerRequest(req: Request): BearerRequest {
       const value = req.headers[name];
       return Array.isArray(value) ? value.join(', ') : value;
     },
-    url: () => `${req.protocol}://${req.get('host') ?? ''}${req.originalUrl ?? req.url}`,
+    path: () => req.originalUrl ?? req.url,
   };
 }
 
@@ -26,21 +27,22 @@ function noStoreNext(res: Response, next: NextFunction): void {
   next();
 }
 
-function verify(verifier: BearerVerifier, req: Request, next: NextFunction, then: () => void = next): void {
+function verify(verifier: BearerVerifier, req: Request, res: Response, next: NextFunction, then: () => void = next): void {
   verifier.authenticate(toBearerRequest(req)).then((auth) => {
     req.auth = auth;
     then();
-  }, next);
+  }, failTo(res, next));
 }
 
 /**
  * Resource-server guard: the request must carry a valid access token (`Authorization: Bearer …`, or
  * `DPoP …` with its proof when `dpop` is set). Sets `req.auth`. Failures go to `next(err)` as an
- * OidcError whose `headers` hold the RFC 6750 WWW-Authenticate challenge (401 / 403, never a redirect).
+ * OidcError whose `headers` hold the RFC 6750 WWW-Authenticate challenge (401 / 403, never a redirect);
+ * the headers are already set on the response, so any error handler sends them.
  */
 export function requireBearer(options: BearerOptions): RequestHandler {
   const verifier = createBearerVerifier(options);
-  return (req, res, next) => verify(verifier, req, next, () => noStoreNext(res, next));
+  return (req, res, next) => verify(verifier, req, res, next, () => noStoreNext(res, next));
 }
 
 /**
@@ -56,7 +58,7 @@ export function bearerBranch(
   const verifier = engineBearerVerifier(engine, option);
   return (req, res, next) => {
     if (!carriesAccessToken(req.headers.authorization)) return false;
-    verify(verifier, req, next, () => noStoreNext(res, next));
+    verify(verifier, req, res, next, () => noStoreNext(res, next));
     return true;
   };
 }
@@ -68,6 +70,7 @@ export function bearerBranch(
  */
 export function bearerGuard(
   req: Request,
+  res: Response,
   next: NextFunction,
   reason: string,
   predicate: (claims: Express.User, req: Request) => boolean | Promise<boolean>,
@@ -80,6 +83,6 @@ export function bearerGuard(
       if (scopes) return checkScopes(auth, scopes);
       if (!(await predicate(auth.claims as Express.User, req))) throw claimsDenied(auth, reason);
     })
-    .then(() => next(), next);
+    .then(() => next(), failTo(res, next));
   return true;
 }

@@ -3,6 +3,7 @@ import { claimCheckGuard, claimEqualsGuard, claimIncludesGuard, forbidden, requi
 import type { ClaimGuard } from '../core/claim-guards.js';
 import { checkScopes, claimsDenied, isAuthInfo } from '../core/bearer/index.js';
 import type { OidcUser } from '../core/user.js';
+import { rethrowWithHeaders } from './error-headers.js';
 import { contextOf, ensureAuthenticated, markPrivate } from './require-auth.js';
 import { OidcState } from './state.js';
 import type { OidcKoaState } from './state.js';
@@ -20,8 +21,12 @@ function guard(check: ClaimGuard<Context>): Middleware<OidcKoaState> {
     const auth: unknown = (ctx.state as { auth?: unknown }).auth;
     if (isAuthInfo(auth)) {
       const oidcState: unknown = ctx.state.oidc;
-      if (check.scopes) checkScopes(auth, check.scopes);
-      else if (!(await check.allows(auth.claims as OidcUser, oidcState instanceof OidcState ? oidcState : undefined, ctx))) throw claimsDenied(auth, check.reason);
+      try {
+        if (check.scopes) checkScopes(auth, check.scopes);
+        else if (!(await check.allows(auth.claims as OidcUser, oidcState instanceof OidcState ? oidcState : undefined, ctx))) throw claimsDenied(auth, check.reason);
+      } catch (err) {
+        rethrowWithHeaders(ctx, err);
+      }
       await next();
       return;
     }

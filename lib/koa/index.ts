@@ -101,7 +101,8 @@ export function oidc(options: KoaOidcOptions): OidcMiddleware {
           await handleRoute(engine, route, ctx, session);
         } catch (err) {
           asRouteError(err);
-          ctx.set({ ...PRIVATE_RESPONSE_HEADERS });
+          // On ctx already, for a try/catch error middleware (or an onError page) that ignores err.headers.
+          ctx.set({ ...(err instanceof OidcError && err.headers ? err.headers : PRIVATE_RESPONSE_HEADERS) });
           if (!onError || !(err instanceof OidcError)) throw err;
           await onError(err, ctx);
         }

@@ -3,6 +3,7 @@ import type { OidcEngine } from '../core/engine.js';
 import { OidcError } from '../core/errors.js';
 import { guardRequest, passesAsIs } from '../core/guard.js';
 import type { RequireAuthOptions } from '../core/guard.js';
+import { rethrowWithHeaders } from './error-headers.js';
 import { toHttpRequest, writeResult } from './http-bridge.js';
 import { OidcState } from './state.js';
 
@@ -21,7 +22,7 @@ export function contextOf(ctx: Context): OidcState {
 export async function ensureAuthenticated(engine: OidcEngine, ctx: Context, options: RequireAuthOptions): Promise<boolean> {
   const context = contextOf(ctx);
   if (passesAsIs(engine, context, options)) return true;
-  const answer = await guardRequest(engine, context, toHttpRequest(ctx), options);
+  const answer = await guardRequest(engine, context, toHttpRequest(ctx), options).catch((err: unknown) => rethrowWithHeaders(ctx, err));
   if (answer) writeResult(ctx, answer);
   return answer === undefined;
 }

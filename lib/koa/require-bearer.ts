@@ -2,6 +2,7 @@ import type { Context, Middleware, Next } from 'koa';
 import { carriesAccessToken, createBearerVerifier, engineBearerVerifier } from '../core/bearer/index.js';
 import type { AuthInfo, BearerGuardOptions, BearerOptions, BearerRequest, BearerVerifier } from '../core/bearer/index.js';
 import type { OidcEngine } from '../core/engine.js';
+import { rethrowWithHeaders } from './error-headers.js';
 
 export type { AuthInfo, BearerGuardOptions, BearerOptions, DpopOptions, IntrospectionOptions } from '../core/bearer/index.js';
 export { checkScopes, claimsDenied, isAuthInfo } from '../core/bearer/index.js';
@@ -12,7 +13,7 @@ export interface BearerKoaState {
   auth?: AuthInfo | undefined;
 }
 
-/** The request as the verifier sees it. `ctx.origin` honours `app.proxy` for the scheme (DPoP `htu`). */
+/** The request as the verifier sees it. No host: DPoP `htu` is checked against the configured public URL. */
 function toBearerRequest(ctx: Context): BearerRequest {
   return {
     method: ctx.method,
@@ -20,19 +21,24 @@ function toBearerRequest(ctx: Context): BearerRequest {
       const value = ctx.headers[name];
       return Array.isArray(value) ? value.join(', ') : value;
     },
-    url: () => `${ctx.protocol}://${ctx.get('host')}${ctx.originalUrl}`,
+    path: () => ctx.originalUrl,
   };
 }
 
 async function verify(verifier: BearerVerifier, ctx: Context): Promise<void> {
-  (ctx.state as BearerKoaState).auth = await verifier.authenticate(toBearerRequest(ctx));
+  try {
+    (ctx.state as BearerKoaState).auth = await verifier.authenticate(toBearerRequest(ctx));
+  } catch (err) {
+    rethrowWithHeaders(ctx, err);
+  }
 }
 
 /**
  * Resource-server guard for Koa: the request must carry a valid access token (`Authorization: Bearer …`,
  * or `DPoP …` with its proof when `dpop` is set). Sets `ctx.state.auth`. Failures are thrown as OidcError
  * with `status` 401 / 403 and `headers` holding the RFC 6750 WWW-Authenticate challenge, which Koa's
- * default error handler sends as they are; never a redirect.
+ * default error handler sends as they are, and which are set on `ctx` too, for a try/catch error
+ * middleware that ignores `err.headers`; never a redirect.
  */
 export function requireBearer(options: BearerOptions): Middleware<BearerKoaState> {
   const verifier = createBearerVerifier(options);

@@ -4,6 +4,7 @@ import { readClaim } from '../../lib/core/claim-path.js';
 import { invalidToken, missingToken, wwwAuthenticate } from '../../lib/core/bearer/challenge.js';
 import { carriesAccessToken, readCredentials } from '../../lib/core/bearer/credentials.js';
 import { ASYMMETRIC_ALGS, invalidFor, resolveBearerOptions } from '../../lib/core/bearer/options.js';
+import type { BearerVerifyOptions } from '../../lib/core/bearer/options.js';
 import { ERROR_STATUS, OidcError } from '../../lib/core/errors.js';
 
 const plain = { realm: undefined, dpop: undefined };
@@ -31,7 +32,7 @@ describe('WWW-Authenticate challenges (RFC 6750 §3, RFC 9449 §7.1)', () => {
   it('errors carry status, code and the header for Express and Koa', () => {
     const none = missingToken(plain);
     expect(none).toBeInstanceOf(OidcError);
-    expect([none.status, none.code, none.expose, none.headers]).toEqual([401, 'ERR_OIDC_MISSING_TOKEN', true, { 'WWW-Authenticate': 'Bearer' }]);
+    expect([none.status, none.code, none.expose, none.headers]).toEqual([401, 'ERR_OIDC_MISSING_TOKEN', true, { 'WWW-Authenticate': 'Bearer', 'Cache-Control': 'no-store' }]);
     expect(invalidToken(plain, 'Bearer', 'nope').status).toBe(401);
     expect(ERROR_STATUS).toMatchObject({
       ERR_OIDC_MISSING_TOKEN: 401, ERR_OIDC_INVALID_TOKEN: 401, ERR_OIDC_INVALID_DPOP_PROOF: 401,
@@ -71,19 +72,18 @@ describe('reading the Authorization header', () => {
 
 describe('bearer options', () => {
   it('defaults: asymmetric algorithms only, 30 s JWKS cool-down, 60 s tolerance, 30 s introspection cache', () => {
-    const s = resolveBearerOptions({ audience: 'a', introspection: { clientId: 'c', clientSecret: 's' }, dpop: {} }, invalid, {}, true);
+    const s = resolveBearerOptions({ audience: 'a', introspection: { clientId: 'c', clientSecret: 's' }, dpop: {}, baseUrl: 'https://api.example.test' } as BearerVerifyOptions, invalid, {}, true);
     expect(s.algorithms).toEqual(ASYMMETRIC_ALGS);
     expect(s.algorithms.some((alg) => alg === 'none' || alg.startsWith('HS'))).toBe(false);
     expect([s.jwksCooldownSec, s.clockToleranceSec, s.introspection?.cacheTtlSec, s.strict, s.scopes]).toEqual([30, 60, 30, false, []]);
     expect(s.dpop).toEqual({ required: false, algorithms: ASYMMETRIC_ALGS });
-    expect(s.rejectIdTokens).toBe(false);
     expect(Object.isFrozen(s)).toBe(true);
   });
 
-  it('requireAuth({ bearer }): audience defaults to the client id, and then ID tokens are watched for', () => {
+  it('requireAuth({ bearer }): audience defaults to the client id', () => {
     const s = resolveBearerOptions({}, invalid, { clientId: 'rp', clockToleranceSec: 10 });
-    expect([s.audience, s.clockToleranceSec, s.rejectIdTokens]).toEqual([['rp'], 10, true]);
-    expect(resolveBearerOptions({ audience: 'https://api' }, invalid, { clientId: 'rp' }).rejectIdTokens).toBe(false);
+    expect([s.audience, s.clockToleranceSec]).toEqual([['rp'], 10]);
+    expect(resolveBearerOptions({ audience: 'https://api' }, invalid, { clientId: 'rp' }).audience).toEqual(['https://api']);
   });
 
   it.each<[Record<string, unknown>, RegExp]>([
@@ -102,6 +102,16 @@ describe('bearer options', () => {
     [{ audience: 'a', issuer: 'https://x' }, /unknown option "issuer"/],
   ])('refuses %j', (options, message) => {
     expect(() => resolveBearerOptions(options, invalid)).toThrow(message);
+  });
+
+  it('DPoP needs the public URL: requireBearer() refuses dpop without baseUrl; requireAuth({ bearer }) takes oidc()\'s', () => {
+    expect(() => resolveBearerOptions({ audience: 'a', dpop: {} }, invalid, {}, true)).toThrow(/"baseUrl" .* is required with "dpop"/);
+    for (const baseUrl of ['api.example.test', 'ftp://api.example.test', 'https://api.example.test/?x=1']) {
+      expect(() => resolveBearerOptions({ audience: 'a', dpop: {}, baseUrl } as BearerVerifyOptions, invalid, {}, true)).toThrow(/"baseUrl" must be an absolute http\(s\) URL/);
+    }
+    const inherited = resolveBearerOptions({ dpop: {} }, invalid, { clientId: 'rp', baseUrl: new URL('https://rp.example.test/app') });
+    expect(inherited.baseUrl?.href).toBe('https://rp.example.test/app');
+    expect(() => resolveBearerOptions({ audience: 'a', baseUrl: 'https://x' } as BearerVerifyOptions, invalid)).toThrow(/unknown option "baseUrl"/);
   });
 });
 

@@ -55,7 +55,7 @@ function proof(token: string, url: string, o: ProofOverrides = {}): Promise<stri
 
 function serve(options: Partial<BearerOptions>): void {
   server.serve(createApiApp((app) => {
-    app.use('/api', requireBearer({ issuer: api.idp.issuer, audience: [API, OPAQUE_API], introspection: API_CLIENT, dpop: {}, ...options }));
+    app.use('/api', requireBearer({ issuer: api.idp.issuer, audience: [API, OPAQUE_API], introspection: API_CLIENT, dpop: {}, baseUrl: server.baseUrl, ...options }));
     app.get('/api/things', (req, res) => res.json(describeCaller(req)));
     app.post('/api/things', (req, res) => res.json(describeCaller(req)));
   }));

@@ -41,8 +41,10 @@ export function wwwAuthenticate(ctx: ChallengeContext, scheme: TokenScheme | und
   return schemes.map((s) => challenge(ctx, s, error)).join(', ');
 }
 
+/** A refusal is about this token alone: never cached (RFC 6750 §5.3), whatever the app's error handler does. */
 function failure(code: OidcErrorCode, message: string, header: string, cause?: unknown): OidcError {
-  return new OidcError(code, message, { headers: { 'WWW-Authenticate': header }, ...(cause === undefined ? {} : { cause }) });
+  const headers = { 'WWW-Authenticate': header, 'Cache-Control': 'no-store' };
+  return new OidcError(code, message, { headers, ...(cause === undefined ? {} : { cause }) });
 }
 
 /** 401 without an error attribute: the request carried no access token at all. */

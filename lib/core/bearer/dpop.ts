@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { EmbeddedJWK, calculateJwkThumbprint, jwtVerify } from 'jose';
+import { EmbeddedJWK, calculateJwkThumbprint, decodeProtectedHeader, jwtVerify } from 'jose';
 import type { JWK } from 'jose';
 import { invalidDpopProof } from './challenge.js';
 import type { ChallengeContext } from './challenge.js';
@@ -7,12 +7,16 @@ import type { ChallengeContext } from './challenge.js';
 /** How old a proof may be (plus the clock tolerance). Proofs are made per request, so this stays short. */
 export const DPOP_PROOF_MAX_AGE_SEC = 60;
 const COMPACT_JWS = /^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+$/;
+/** 4096 bits: a proof key may cost what a normal key costs to verify, not more (anyone can send one). */
+const MAX_RSA_MODULUS_BYTES = 512;
 
 export interface DpopProofCheck {
   ctx: ChallengeContext & { dpop: { algorithms: readonly string[] } };
   method: string;
-  /** The absolute URL the request was sent to, as the client saw it. */
-  url: string;
+  /** The API's configured public URL: its origin is the only one a proof may name. */
+  baseUrl: URL;
+  /** Path and query of the request as the app received it (Express / Koa `originalUrl`). */
+  path: string;
   accessToken: string;
   nowMs: number;
   clockToleranceSec: number;
@@ -26,15 +30,41 @@ export interface DpopProof {
   replayWindowSec: number;
 }
 
-/** RFC 9449 §4.3 step 9: compare scheme, host, port and path, ignoring query and fragment. */
-function sameTarget(htu: string, url: string): boolean {
+/**
+ * RFC 9449 §4.3 step 9: scheme, host, port and path, ignoring query and fragment. Origin: the configured
+ * one, never the request's `Host` / `X-Forwarded-Host` (a proof made for another server naming that
+ * server's host would pass). Path: the request's, or the configured prefix + it when a proxy strips it.
+ */
+function sameTarget(htu: string, baseUrl: URL, path: string): boolean {
+  let target: URL;
   try {
-    const a = new URL(htu);
-    const b = new URL(url);
-    return a.protocol === b.protocol && a.host === b.host && a.pathname === b.pathname;
+    target = new URL(htu);
   } catch {
     return false;
   }
+  if (target.origin !== baseUrl.origin) return false;
+  // Concatenated, not resolved: a path such as `//host/x` must stay a path. new URL() normalizes it as it did htu.
+  let requestPath: string;
+  try {
+    requestPath = new URL(baseUrl.origin + path).pathname;
+  } catch {
+    return false;
+  }
+  const prefix = baseUrl.pathname.replace(/\/$/, '');
+  return target.pathname === requestPath || (prefix !== '' && target.pathname === prefix + requestPath);
+}
+
+/** RFC 9449 allows any key; we verify only keys as cheap as the usual ones (RSA: e = 65537, at most 4096 bits). */
+function costlyKey(proof: string): boolean {
+  let jwk: unknown;
+  try {
+    jwk = decodeProtectedHeader(proof).jwk;
+  } catch {
+    return false; // malformed: jwtVerify says so
+  }
+  if (typeof jwk !== 'object' || jwk === null || (jwk as { kty?: unknown }).kty !== 'RSA') return false;
+  const { e, n } = jwk as { e?: unknown; n?: unknown };
+  return e !== 'AQAB' || typeof n !== 'string' || Buffer.from(n, 'base64url').length > MAX_RSA_MODULUS_BYTES;
 }
 
 /**
@@ -48,6 +78,7 @@ export async function verifyDpopProof(proof: string | undefined, check: DpopProo
   if (proof === undefined || proof === '') throw fail('A DPoP proof header is required with the DPoP scheme');
   // Node joins repeated headers with ", ", which no compact JWS contains: one check covers both cases.
   if (!COMPACT_JWS.test(proof)) throw fail('The DPoP header must be exactly one compact JWS');
+  if (costlyKey(proof)) throw fail('The DPoP proof key is an RSA key with an exponent other than 65537 or over 4096 bits');
   let verified;
   try {
     verified = await jwtVerify(proof, EmbeddedJWK, {
@@ -68,7 +99,7 @@ export async function verifyDpopProof(proof: string | undefined, check: DpopProo
   }
   const { payload, protectedHeader } = verified;
   if (payload.htm !== check.method) throw fail('The DPoP proof was made for another HTTP method');
-  if (typeof payload.htu !== 'string' || !sameTarget(payload.htu, check.url)) throw fail('The DPoP proof was made for another URL');
+  if (typeof payload.htu !== 'string' || !sameTarget(payload.htu, check.baseUrl, check.path)) throw fail('The DPoP proof was made for another URL');
   const nowSec = check.nowMs / 1000;
   const iat = payload.iat as number;
   if (iat > nowSec + check.clockToleranceSec || iat < nowSec - DPOP_PROOF_MAX_AGE_SEC - check.clockToleranceSec) {

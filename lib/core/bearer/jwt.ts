@@ -10,6 +10,10 @@ import type { ResolvedBearer } from './options.js';
 const RFC9068_CLAIMS = ['iss', 'exp', 'aud', 'sub', 'client_id', 'iat', 'jti'];
 /** `typ` values a JWT access token may have outside strict mode (normalized: lower case, no `application/`). */
 const LAX_TYP = new Set(['at+jwt', 'jwt']);
+/** Claims only ID tokens carry (OIDC Core §2, §3.1.3.6, §3.3.2.11): they bind an ID token to its login. */
+const ID_TOKEN_CLAIMS = ['nonce', 'at_hash', 'c_hash', 's_hash'];
+/** What only access tokens carry: RFC 9068 `client_id`, and the granted scopes (`scp`: Okta, Entra ID). */
+const ACCESS_TOKEN_CLAIMS = ['client_id', 'scope', 'scp'];
 
 /** Compact JWS: three base64url parts, the last one possibly empty (alg none, refused by jose). Anything else (opaque, JWE) goes to introspection. */
 export function looksLikeJwt(token: string): boolean {
@@ -87,12 +91,27 @@ export async function verifyJwtAccessToken(token: string, check: JwtCheck): Prom
     throw upstream(err) ?? invalidToken(settings, scheme, describe(err), err);
   }
   const { payload, protectedHeader } = verified;
-  if (protectedHeader.typ !== undefined && !LAX_TYP.has(normalizeTyp(protectedHeader.typ))) {
+  const typ = protectedHeader.typ === undefined ? undefined : normalizeTyp(protectedHeader.typ);
+  if (typ !== undefined && !LAX_TYP.has(typ)) {
     throw invalidToken(settings, scheme, 'The token typ header says it is not an access token');
   }
-  // An ID token of the login client has aud = clientId too; `nonce` only ever appears in ID tokens.
-  if (settings.rejectIdTokens && 'nonce' in payload) {
-    throw invalidToken(settings, scheme, 'An ID token is not an access token');
-  }
+  const idTokenReason = idTokenEvidence(payload, typ);
+  if (idTokenReason) throw invalidToken(settings, scheme, idTokenReason);
   return payload;
+}
+
+/**
+ * Why a signed, unexpired JWT for our audience is (or may be) an ID token, or undefined when it is an
+ * access token. ID tokens travel in URLs (`id_token_hint`) and share the issuer, keys and often the `aud`
+ * (the client id) of access tokens, so the signature proves nothing here. A `nonce` is not enough: a
+ * refreshed ID token has none (Core §12.2). Refused: any ID-token-only claim, whatever the `typ`; a
+ * Keycloak `typ: "ID"` claim; and, without RFC 9068's `typ: at+jwt`, a token with none of client_id /
+ * scope / scp, which is what an ID token looks like. `auth_time`, `acr`, `amr`, `sid`, `azp` decide nothing:
+ * RFC 9068 §2.2 allows them in access tokens. Discovery metadata has no member that tells the two apart.
+ */
+function idTokenEvidence(payload: JWTPayload, typ: string | undefined): string | undefined {
+  if (ID_TOKEN_CLAIMS.some((claim) => claim in payload)) return 'An ID token is not an access token';
+  if (typeof payload.typ === 'string' && payload.typ.toLowerCase() === 'id') return 'An ID token is not an access token';
+  if (typ === 'at+jwt' || ACCESS_TOKEN_CLAIMS.some((claim) => payload[claim] !== undefined)) return undefined;
+  return 'The token has neither typ at+jwt nor a client_id, scope or scp claim, so it cannot be told from an ID token';
 }

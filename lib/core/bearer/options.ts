@@ -47,6 +47,11 @@ export interface BearerOptions extends BearerVerifyOptions {
   /** Issuer URL; discovery runs against `{issuer}/.well-known/openid-configuration`. */
   issuer: string;
   audience: string | string[];
+  /**
+   * The API's public URL (origin, and the path prefix a proxy strips, if any), which DPoP proofs name in
+   * `htu`. Required with `dpop`: the `Host` and `X-Forwarded-*` headers are the client's word.
+   */
+  baseUrl?: string;
   /** Timeout of every HTTP call to the IdP, in milliseconds. Default 5000. */
   httpTimeout?: number;
   /** Allow `http://` issuers that are not loopback. Default false. Development only. */
@@ -79,8 +84,8 @@ export interface ResolvedBearer {
   readonly dpop: { readonly required: boolean; readonly algorithms: readonly string[] } | undefined;
   readonly strict: boolean;
   readonly realm: string | undefined;
-  /** The audience is the login client's id, so ID tokens of that client must never pass as access tokens. */
-  readonly rejectIdTokens: boolean;
+  /** Public URL of the API (DPoP `htu`): `baseUrl` of requireBearer(), or of oidc() for requireAuth({ bearer }). */
+  readonly baseUrl: URL | undefined;
 }
 
 export const ASYMMETRIC_ALGS: readonly string[] = Object.freeze([
@@ -88,7 +93,7 @@ export const ASYMMETRIC_ALGS: readonly string[] = Object.freeze([
 ]);
 const VERIFY_KEYS = ['audience', 'scopes', 'algorithms', 'clockTolerance', 'jwksCooldown', 'introspection', 'dpop', 'strict', 'realm'];
 export const STANDALONE_KEYS: ReadonlySet<string> = new Set([
-  ...VERIFY_KEYS, 'issuer', 'httpTimeout', 'allowInsecureRequests', 'customFetch', 'clock', 'lock',
+  ...VERIFY_KEYS, 'issuer', 'baseUrl', 'httpTimeout', 'allowInsecureRequests', 'customFetch', 'clock', 'lock',
 ]);
 const GUARD_KEYS: ReadonlySet<string> = new Set(VERIFY_KEYS);
 /** RFC 6749 scope-token characters: printable ASCII without space, `"` and `\` (so they are header-safe too). */
@@ -178,18 +183,34 @@ function resolveDpop(invalid: Invalid, value: unknown): ResolvedBearer['dpop'] {
   });
 }
 
+function publicUrl(invalid: Invalid, value: unknown, fallback: URL | undefined, dpop: boolean): URL | undefined {
+  if (value === undefined) {
+    if (dpop && !fallback) throw invalid('"baseUrl" (the API\'s public URL, which DPoP proofs name in "htu") is required with "dpop"');
+    return fallback;
+  }
+  let url: URL;
+  try {
+    url = new URL(value as string);
+  } catch {
+    throw invalid('"baseUrl" must be an absolute http(s) URL');
+  }
+  if ((url.protocol !== 'https:' && url.protocol !== 'http:') || url.search || url.hash) throw invalid('"baseUrl" must be an absolute http(s) URL without query or fragment');
+  return url;
+}
+
 /**
  * Validates the verification options once, at construction. `defaults` carries what `requireAuth({ bearer })`
- * inherits from `oidc()`: the client id (default audience) and the clock tolerance.
+ * inherits from `oidc()`: the client id (default audience), the clock tolerance and the public URL.
  */
 export function resolveBearerOptions(
   options: BearerVerifyOptions,
   invalid: Invalid,
-  defaults: { clientId?: string; clockToleranceSec?: number } = {},
+  defaults: { clientId?: string; clockToleranceSec?: number; baseUrl?: URL } = {},
   standalone = false,
 ): ResolvedBearer {
   if (typeof options !== 'object' || options === null) throw invalid('options must be an object');
   rejectUnknown(invalid, options as Record<string, unknown>, standalone ? STANDALONE_KEYS : GUARD_KEYS);
+  const dpop = resolveDpop(invalid, options.dpop);
   const audience = audienceList(invalid, options.audience, defaults.clientId);
   if (options.realm !== undefined && (typeof options.realm !== 'string' || !REALM.test(options.realm))) {
     throw invalid('"realm" must be a string of printable characters without quotes or backslashes');
@@ -201,9 +222,9 @@ export function resolveBearerOptions(
     clockToleranceSec: numberInRange(invalid, options.clockTolerance, 'clockTolerance', defaults.clockToleranceSec ?? 60, 0, 300),
     jwksCooldownSec: numberInRange(invalid, options.jwksCooldown, 'jwksCooldown', 30, 0, 600),
     introspection: resolveIntrospection(invalid, options.introspection),
-    dpop: resolveDpop(invalid, options.dpop),
+    dpop,
     strict: optionalBoolean(invalid, options.strict, 'strict'),
     realm: options.realm,
-    rejectIdTokens: defaults.clientId !== undefined && audience.includes(defaults.clientId),
+    baseUrl: publicUrl(invalid, (options as { baseUrl?: unknown }).baseUrl, defaults.baseUrl, dpop !== undefined),
   });
 }

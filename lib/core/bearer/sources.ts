@@ -73,6 +73,7 @@ export function engineBearerVerifier(engine: OidcEngine, option: BearerGuardOpti
   const settings = resolveBearerOptions(option === true ? {} : option, invalidFor('requireAuth({ bearer })'), {
     clientId: provider.settings.clientId,
     clockToleranceSec: cfg.clockToleranceSec,
+    baseUrl: cfg.baseUrl,
   });
   const endpoints = async (): Promise<IssuerEndpoints> => {
     const discovered = await provider.get();

@@ -34,8 +34,8 @@ export interface AuthInfo {
 export interface BearerRequest {
   readonly method: string;
   header(name: string): string | undefined;
-  /** The absolute URL of the request as the client addressed it (DPoP `htu`). Only called for DPoP. */
-  url(): string;
+  /** Path and query as the app received it (`originalUrl`); DPoP `htu` pairs it with the configured public URL. */
+  path(): string;
 }
 
 /** Where the verifier learns about the issuer: its own discovery, or the login side's. */
@@ -125,8 +125,11 @@ export class BearerVerifier {
     if (scheme === 'Bearer' && s.dpop?.required) throw invalidToken(s, 'DPoP', 'This API requires a DPoP-bound access token');
     const nowMs = this.clock();
     // The proof is checked before the token: it costs no request to the IdP.
-    const proof = scheme === 'DPoP' && s.dpop
-      ? await verifyDpopProof(req.header('dpop'), { ctx: { ...s, dpop: s.dpop }, method: req.method, url: req.url(), accessToken: token, nowMs, clockToleranceSec: s.clockToleranceSec })
+    // resolveBearerOptions() makes baseUrl required with dpop.
+    const proof = scheme === 'DPoP' && s.dpop && s.baseUrl
+      ? await verifyDpopProof(req.header('dpop'), {
+        ctx: { ...s, dpop: s.dpop }, method: req.method, baseUrl: s.baseUrl, path: req.path(), accessToken: token, nowMs, clockToleranceSec: s.clockToleranceSec,
+      })
       : undefined;
     const resources = await this.resources();
     const claims = await this.verifyToken(resources, token, scheme, nowMs);
