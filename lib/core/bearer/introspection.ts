@@ -92,7 +92,7 @@ export class Introspector {
     }
   }
 
-  /** RFC 7662 §2.2 plus what a JWT would have had to pass: active, exp / nbf, aud, iss, token type. */
+  /** RFC 7662 §2.2 plus what a JWT would have had to pass: active, exp / nbf, token type, iss, aud. */
   private validate(claims: Readonly<Record<string, unknown>>, issuer: string, scheme: TokenScheme, nowMs: number): Readonly<Record<string, unknown>> {
     const s = this.settings;
     const fail = (description: string): OidcError => invalidToken(s, scheme, description);
@@ -101,15 +101,16 @@ export class Introspector {
     if (typeof claims.exp === 'number' && claims.exp <= nowSec - s.clockToleranceSec) throw fail('The access token has expired');
     if (typeof claims.nbf === 'number' && claims.nbf > nowSec + s.clockToleranceSec) throw fail('The access token is not valid yet');
     if (s.strict && typeof claims.exp !== 'number') throw fail('The access token has no exp claim');
-    // Without an audience the token could be meant for any API of this IdP (or be a refresh token). The one
-    // exception: an access token issued to the very client that introspects it, when that client id is one
-    // of our audiences (an app's own API called with its own users' tokens).
+    // RFC 7662 makes aud and token_type optional, and some IdPs (LemonLDAP::NG) send neither. Without an
+    // audience the token could be meant for any API of this IdP, so an aud-less answer is accepted only when
+    // the rest binds the token to us: issued to the very client that introspects it (named as one of our
+    // audiences: an app's own API called with its own users' tokens), with an exp, and from our issuer.
     const type = typeof claims.token_type === 'string' ? claims.token_type.toLowerCase() : undefined;
-    const ownToken = claims.aud === undefined && claims.client_id === this.introspection.clientId && s.audience.includes(this.introspection.clientId) &&
-      (type === 'bearer' || type === 'dpop');
-    if (!ownToken && !audiences(claims.aud).some((aud) => s.audience.includes(aud))) throw fail('The access token is meant for another audience');
-    if (claims.iss !== undefined && claims.iss !== issuer) throw fail('The access token was issued by another issuer');
     if (type !== undefined ? type !== 'bearer' && type !== 'dpop' : s.strict) throw fail('The token is not an access token');
+    if (claims.iss !== undefined && claims.iss !== issuer) throw fail('The access token was issued by another issuer');
+    const ownToken = claims.aud === undefined && claims.client_id === this.introspection.clientId &&
+      s.audience.includes(this.introspection.clientId) && typeof claims.exp === 'number';
+    if (!ownToken && !audiences(claims.aud).some((aud) => s.audience.includes(aud))) throw fail('The access token is meant for another audience');
     return claims;
   }
 
