@@ -4,29 +4,20 @@
  * app. Glewlwyd has back-channel logout (LemonLDAP::NG 2.16 does not) and no consent refusal: consent is
  * granted in advance by its setup, and without it the scope silently drops to openid.
  */
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { BrowserContext, Page } from 'playwright-core';
 import { inBrowser } from '../browser/browser.js';
-import { ADAPTERS, startApp } from './example-app.js';
-import type { RunningApp } from './example-app.js';
+import { ADAPTERS } from './example-app.js';
 import { APP_URL, startGlewlwyd } from './ops.js';
 import type { Op } from './ops.js';
+import { useOpAndApp } from './setup.js';
 import { expectLoggedOutHome, glewlwydConfirmLogout, glewlwydContinue, glewlwydSignIn, logOut, me, visit } from './pages.js';
 
 describe.each(ADAPTERS)('Glewlwyd 2.7, %s example app', (adapter) => {
-  let op: Op;
-  let app: RunningApp | undefined;
-  beforeAll(async () => {
-    op = await startGlewlwyd();
-    app = await startApp(adapter, op.env);
-  });
-  afterAll(async () => {
-    await app?.close();
-    await op?.stop();
-  });
-  beforeEach(({ onTestFailed }) => onTestFailed(() => console.error(`example app output:\n${app?.output()}`)));
+  const running = useOpAndApp(adapter, startGlewlwyd);
+  const op = (): Op => running.op();
 
-  const origin = (): string => new URL(op.issuer).origin;
+  const origin = (): string => new URL(op().issuer).origin;
 
   async function logIn(page: Page, path = '/profile'): Promise<void> {
     await page.goto(`${APP_URL}/login?returnTo=${path}`);
@@ -46,7 +37,7 @@ describe.each(ADAPTERS)('Glewlwyd 2.7, %s example app', (adapter) => {
     await logIn(page);
     const { status, user } = await me(context);
     expect(status).toBe(200);
-    expect(user).toMatchObject({ iss: op.issuer, name: 'Alice Example', email: 'alice@example.test' });
+    expect(user).toMatchObject({ iss: op().issuer, name: 'Alice Example', email: 'alice@example.test' });
     expect(user?.sub).toMatch(/^[A-Za-z0-9]{16,}$/);
     if (adapter === 'express') {
       await page.goto(`${APP_URL}/profile`);
@@ -96,9 +87,9 @@ describe.each(ADAPTERS)('Glewlwyd 2.7, %s example app', (adapter) => {
     await logIn(page);
     const sid = await glewlwydSid(context);
     // what Glewlwyd's own login app does on "Logout": revoke the session, which POSTs a logout_token to the app
-    const revoked = await context.request.delete(`${op.issuer}/session/${sid}`);
+    const revoked = await context.request.delete(`${op().issuer}/session/${sid}`);
     expect(revoked.status()).toBe(200);
     await expect.poll(async () => (await me(context)).status, { timeout: 5000 }).toBe(401);
-    expect(app?.output()).not.toMatch(/\[error\]|Error: /);
+    expect(running.app().output()).not.toMatch(/\[error\]|Error: /);
   }));
 });

@@ -4,31 +4,22 @@
  * consent and logout pages. Every describe restarts the OP: fresh sessions, no stored consent.
  */
 import { setTimeout as sleep } from 'node:timers/promises';
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { inBrowser } from '../browser/browser.js';
-import { ADAPTERS, startApp } from './example-app.js';
-import type { Adapter, RunningApp } from './example-app.js';
+import { ADAPTERS } from './example-app.js';
+import type { Adapter } from './example-app.js';
 import { APP_URL, startLemonldap } from './ops.js';
-import type { LemonldapSettings, Op } from './ops.js';
+import type { LemonldapSettings } from './ops.js';
 import { accessTokenExpiry, expectLoggedOutHome, llngConfirmLogout, llngConsent, llngSignIn, logOut, me, visit } from './pages.js';
+import { useOpAndApp } from './setup.js';
+import type { Running } from './setup.js';
 import type { Page } from 'playwright-core';
 
 const ISSUER = 'http://127.0.0.1:42100';
 const TTL = 8;
 
-function setUp(adapter: Adapter, settings: LemonldapSettings): { app: () => RunningApp; op: () => Op } {
-  let op: Op | undefined;
-  let app: RunningApp | undefined;
-  beforeAll(async () => {
-    op = await startLemonldap(settings);
-    app = await startApp(adapter, op.env);
-  });
-  afterAll(async () => {
-    await app?.close();
-    await op?.stop();
-  });
-  beforeEach(({ onTestFailed }) => onTestFailed(() => console.error(`example app output:\n${app?.output()}`)));
-  return { app: () => app as RunningApp, op: () => op as Op };
+function setUp(adapter: Adapter, settings: LemonldapSettings): Running {
+  return useOpAndApp(adapter, () => startLemonldap(settings));
 }
 
 /** From the app's /login to the page asked for, through the portal's form and (the first time) its consent page. */
