@@ -6,7 +6,6 @@ import { spawn } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { APP_PORT, APP_URL } from './ops.js';
 
 export type Adapter = 'express' | 'koa';
 export const ADAPTERS: readonly Adapter[] = ['express', 'koa'];
@@ -30,11 +29,13 @@ export interface RunningApp {
   close(): Promise<void>;
 }
 
+/** `env` must have PORT; the app listens on 127.0.0.1 there. */
 export async function startApp(adapter: Adapter, env: Record<string, string>): Promise<RunningApp> {
+  const url = `http://127.0.0.1:${env.PORT}`;
   let output = '';
   const child: ChildProcess = spawn(process.execPath, ['--import', 'tsx', ENTRY[adapter]], {
     cwd: ROOT,
-    env: { ...inherited(), PORT: String(APP_PORT), ...env },
+    env: { ...inherited(), ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   child.stdout?.on('data', (chunk: Buffer) => (output += chunk.toString()));
@@ -46,10 +47,10 @@ export async function startApp(adapter: Adapter, env: Record<string, string>): P
   };
   for (let i = 0; i < 100; i++) {
     if (child.exitCode !== null) break;
-    const up = await fetch(`${APP_URL}/`, { redirect: 'manual', signal: AbortSignal.timeout(1000) }).then((r) => r.status === 200, () => false);
-    if (up) return { url: APP_URL, output: () => output, close };
+    const up = await fetch(`${url}/`, { redirect: 'manual', signal: AbortSignal.timeout(1000) }).then((r) => r.status === 200, () => false);
+    if (up) return { url, output: () => output, close };
     await sleep(200);
   }
   await close();
-  throw new Error(`The ${adapter} example app did not start on ${APP_URL}. Its output:\n${output}`);
+  throw new Error(`The ${adapter} example app did not start on ${url}. Its output:\n${output}`);
 }

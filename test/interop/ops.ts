@@ -11,9 +11,12 @@ import { join } from 'node:path';
 const OPS = join(import.meta.dirname, 'ops');
 const DATA = '/tmp/oidc-session-interop';
 
-/** The example app's port: LemonLDAP::NG's client is registered with this redirect URI. */
-export const APP_PORT = 42300;
-export const APP_URL = `http://127.0.0.1:${APP_PORT}`;
+/**
+ * Where the example app listens for each OP (their clients are registered with these redirect URIs): one
+ * port each, so that the two files can run at the same time.
+ */
+export const LEMONLDAP_APP_URL = 'http://127.0.0.1:42300';
+export const GLEWLWYD_APP_URL = 'http://127.0.0.1:42301';
 
 function run(script: string, args: string[], env: Record<string, string>, timeoutMs: number): Promise<string> {
   return new Promise((resolve, reject) => {
@@ -27,6 +30,20 @@ function run(script: string, args: string[], env: Record<string, string>, timeou
   });
 }
 
+/**
+ * LemonLDAP::NG's FastCGI workers are slow on their first request (Perl compiles the portal); on a busy
+ * machine the app's first discovery then times out. Ask every worker once before the tests start.
+ */
+async function warmUp(issuer: string): Promise<void> {
+  const discovery = `${issuer}/.well-known/openid-configuration`;
+  const once = async (): Promise<void> => {
+    const res = await fetch(discovery, { signal: AbortSignal.timeout(60_000) });
+    if (!res.ok) throw new Error(`${discovery} answered ${res.status}`);
+    await res.arrayBuffer();
+  };
+  await Promise.all([once(), once(), once(), once()]);
+}
+
 export interface LemonldapSettings {
   /** JWT access tokens instead of LL::NG's default opaque ones. */
   jwtAccessTokens?: boolean;
@@ -38,10 +55,12 @@ export interface LemonldapSettings {
 
 export interface Op {
   name: string;
+  /** Where the example app must listen (the registered redirect URI's origin). */
+  appUrl: string;
   issuer: string;
   clientId: string;
   clientSecret: string;
-  /** Everything the example app needs, as environment variables. */
+  /** Everything the example app needs, as environment variables (PORT included). */
   env: Record<string, string>;
   stop(): Promise<void>;
 }
@@ -53,17 +72,18 @@ export async function startLemonldap(settings: LemonldapSettings = {}): Promise<
   await mkdir(home, { recursive: true });
   const env = {
     LLNG_HOME: home,
-    APP_PORT: String(APP_PORT),
+    APP_PORT: new URL(LEMONLDAP_APP_URL).port,
     LLNG_AT_JWT: settings.jwtAccessTokens ? '1' : '0',
     LLNG_ID_TOKEN_ALG: settings.idTokenAlg ?? 'RS256',
     LLNG_AT_TTL: String(settings.accessTokenTtl ?? 30),
   };
   await run('lemonldap/stop.sh', [], env, 30_000);
   await run('lemonldap/start.sh', [], env, 300_000);
-  const op = { name: 'LemonLDAP::NG', issuer: 'http://127.0.0.1:42100', clientId: 'exampleapp', clientSecret: 'exampleappsecret' };
+  const op = { name: 'LemonLDAP::NG', appUrl: LEMONLDAP_APP_URL, issuer: 'http://127.0.0.1:42100', clientId: 'exampleapp', clientSecret: 'exampleappsecret' };
+  await warmUp(op.issuer);
   return {
     ...op,
-    env: { OIDC_ISSUER: op.issuer, OIDC_CLIENT_ID: op.clientId, OIDC_CLIENT_SECRET: op.clientSecret, OIDC_SCOPE: 'openid profile email roles' },
+    env: { PORT: new URL(op.appUrl).port, OIDC_ISSUER: op.issuer, OIDC_CLIENT_ID: op.clientId, OIDC_CLIENT_SECRET: op.clientSecret, OIDC_SCOPE: 'openid profile email roles' },
     stop: async () => void (await run('lemonldap/stop.sh', [], env, 30_000)),
   };
 }
@@ -72,17 +92,17 @@ export async function startLemonldap(settings: LemonldapSettings = {}): Promise<
 export async function startGlewlwyd(): Promise<Op> {
   const dir = join(DATA, 'glewlwyd');
   const env = {
-    OIDC_REDIRECT_URIS: `${APP_URL}/callback`,
-    OIDC_POST_LOGOUT_REDIRECT_URIS: `${APP_URL}/`,
-    OIDC_BACKCHANNEL_LOGOUT_URI: `${APP_URL}/backchannel-logout`,
+    OIDC_REDIRECT_URIS: `${GLEWLWYD_APP_URL}/callback`,
+    OIDC_POST_LOGOUT_REDIRECT_URIS: `${GLEWLWYD_APP_URL}/`,
+    OIDC_BACKCHANNEL_LOGOUT_URI: `${GLEWLWYD_APP_URL}/backchannel-logout`,
     GLEWLWYD_LOG_LEVEL: 'WARNING',
   };
   const issuer = (await run('glewlwyd/start.sh', [dir], env, 300_000)).trim().split('\n').pop() ?? '';
   if (!/^http:\/\/127\.0\.0\.1:\d+\//.test(issuer)) throw new Error(`glewlwyd/start.sh printed no issuer (got ${JSON.stringify(issuer)})`);
-  const op = { name: 'Glewlwyd', issuer, clientId: 'rptest', clientSecret: 'rptestsecret' };
+  const op = { name: 'Glewlwyd', appUrl: GLEWLWYD_APP_URL, issuer, clientId: 'rptest', clientSecret: 'rptestsecret' };
   return {
     ...op,
-    env: { OIDC_ISSUER: issuer, OIDC_CLIENT_ID: op.clientId, OIDC_CLIENT_SECRET: op.clientSecret, OIDC_SCOPE: 'openid profile email' },
+    env: { PORT: new URL(op.appUrl).port, OIDC_ISSUER: issuer, OIDC_CLIENT_ID: op.clientId, OIDC_CLIENT_SECRET: op.clientSecret, OIDC_SCOPE: 'openid profile email' },
     stop: async () => void (await run('glewlwyd/stop.sh', [dir], {}, 30_000)),
   };
 }

@@ -4,7 +4,6 @@
  */
 import type { BrowserContext, Page } from 'playwright-core';
 import { expect } from 'vitest';
-import { APP_URL } from './ops.js';
 import type { Adapter } from './example-app.js';
 
 // ---------------------------------------------------------------- LemonLDAP::NG (server-rendered portal)
@@ -57,40 +56,48 @@ export interface Me {
   expiresAt?: number;
 }
 
-/** GET /api/me as JSON with the browser's cookies (the session), never following a redirect. */
-export async function me(context: BrowserContext): Promise<Me> {
-  const res = await context.request.get(`${APP_URL}/api/me`, { headers: { accept: 'application/json' }, maxRedirects: 0 });
-  if (res.status() !== 200) return { status: res.status() };
-  const body = (await res.json()) as { user: Record<string, unknown>; expiresAt?: number };
-  return { status: 200, user: body.user, ...(body.expiresAt !== undefined ? { expiresAt: body.expiresAt } : {}) };
-}
-
-/** When the session's access token expires (Express: the tokens page; Koa: /api/me). */
-export async function accessTokenExpiry(adapter: Adapter, page: Page, context: BrowserContext): Promise<number> {
-  if (adapter === 'koa') {
-    const { expiresAt } = await me(context);
-    if (expiresAt === undefined) throw new Error('/api/me has no expiresAt');
-    return expiresAt;
+/** What the tests do on the example app listening at `appUrl`. */
+export function appPages(appUrl: string) {
+  /** GET /api/me as JSON with the browser's cookies (the session), never following a redirect. */
+  async function me(context: BrowserContext): Promise<Me> {
+    const res = await context.request.get(`${appUrl}/api/me`, { headers: { accept: 'application/json' }, maxRedirects: 0 });
+    if (res.status() !== 200) return { status: res.status() };
+    const body = (await res.json()) as { user: Record<string, unknown>; expiresAt?: number };
+    return { status: 200, user: body.user, ...(body.expiresAt !== undefined ? { expiresAt: body.expiresAt } : {}) };
   }
-  await page.goto(`${APP_URL}/tokens`);
-  return Number(await page.locator('#countdown').getAttribute('data-expires-at'));
-}
 
-export async function logOut(page: Page, where: 'local' | 'idp'): Promise<void> {
-  await page.goto(`${APP_URL}/`);
-  await page.click(`form[action="${where === 'local' ? '/logout' : '/logout/idp'}"] button`);
-}
+  return {
+    me,
 
-/** The app's home page, after the OP sent the browser back there. */
-export async function expectLoggedOutHome(page: Page, context: BrowserContext): Promise<void> {
-  await page.waitForURL((url) => url.origin === APP_URL);
-  expect((await me(context)).status).toBe(401);
-  await page.goto(`${APP_URL}/`);
-  await expect.poll(() => page.textContent('body')).toMatch(/not logged in/);
-}
+    /** When the session's access token expires (Express: the tokens page; Koa: /api/me). Both are guarded: an expired one is refreshed first. */
+    async accessTokenExpiry(adapter: Adapter, page: Page, context: BrowserContext): Promise<number> {
+      if (adapter === 'koa') {
+        const { expiresAt } = await me(context);
+        if (expiresAt === undefined) throw new Error('/api/me has no expiresAt');
+        return expiresAt;
+      }
+      await page.goto(`${appUrl}/tokens`);
+      return Number(await page.locator('#countdown').getAttribute('data-expires-at'));
+    },
 
-/** Status and text of a page as the browser got it. */
-export async function visit(page: Page, path: string): Promise<{ status: number; text: string }> {
-  const res = await page.goto(`${APP_URL}${path}`);
-  return { status: res?.status() ?? 0, text: (await page.textContent('body')) ?? '' };
+    async logOut(page: Page, where: 'local' | 'idp'): Promise<void> {
+      await page.goto(`${appUrl}/`);
+      await page.click(`form[action="${where === 'local' ? '/logout' : '/logout/idp'}"] button`);
+    },
+
+    /** Back on the app (where the OP sent the browser), logged out. */
+    async expectLoggedOutHome(page: Page, context: BrowserContext): Promise<void> {
+      // the OP may make server-to-server calls first (Glewlwyd: back-channel logout to this app)
+      await page.waitForURL((url) => url.origin === appUrl, { timeout: 30_000 });
+      expect((await me(context)).status).toBe(401);
+      await page.goto(`${appUrl}/`);
+      await expect.poll(() => page.textContent('body')).toMatch(/not logged in/);
+    },
+
+    /** Status and text of a page as the browser got it. */
+    async visit(page: Page, path: string): Promise<{ status: number; text: string }> {
+      const res = await page.goto(`${appUrl}${path}`);
+      return { status: res?.status() ?? 0, text: (await page.textContent('body')) ?? '' };
+    },
+  };
 }
