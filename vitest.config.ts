@@ -11,8 +11,8 @@ export default defineConfig({
   resolve: { alias: sourceAlias },
   test: {
     include: ['test/**/*.test.ts'],
-    // real-browser tests: `npm run test:browser` (vitest.browser.config.ts)
-    exclude: ['test/browser/**', '**/node_modules/**'],
+    // real-browser tests: `npm run test:browser` (vitest.browser.config.ts); interop: `npm run test:interop`
+    exclude: ['test/browser/**', 'test/interop/**', '**/node_modules/**'],
     testTimeout: 20_000,
     hookTimeout: 20_000,
     pool: 'forks',

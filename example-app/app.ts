@@ -26,6 +26,8 @@ export interface RealIdp {
   scope?: string | undefined;
   /** Where the roles are, e.g. `realm_access.roles` (Keycloak) or `groups`. Default `roles`. */
   rolesClaim?: string | undefined;
+  /** e.g. `client_secret_post` for an IdP that does not form-decode Basic credentials. Default `client_secret_basic`. */
+  clientAuthMethod?: OidcOptions['clientAuthMethod'];
 }
 
 export interface ExampleAppOptions {
@@ -115,6 +117,7 @@ function oidcOptions(idp: RealIdp, shared: SharedState, baseUrl: string, logger:
   if (idp.clientSecret) options.clientSecret = idp.clientSecret;
   if (idp.scope) options.scope = idp.scope;
   if (idp.rolesClaim) options.rolesClaim = idp.rolesClaim;
+  if (idp.clientAuthMethod) options.clientAuthMethod = idp.clientAuthMethod;
   if (shared.sessionIndex) options.sessionIndex = shared.sessionIndex;
   if (shared.lock) options.lock = shared.lock;
   return options;
@@ -179,7 +182,10 @@ export async function startExampleApp(options: ExampleAppOptions = {}): Promise<
   sessionRoutes(app, auth, auth.requireAuth());
   // The API accepts the session (browser) or the access token (any other client). The dev IdP issues
   // opaque access tokens, which are checked at its introspection endpoint with the app's credentials.
-  const bearer = idp.clientSecret ? { audience: idp.clientId, introspection: { clientId: idp.clientId, clientSecret: idp.clientSecret } } : undefined;
+  const introspectionAuth = idp.clientAuthMethod === 'client_secret_post' ? { clientAuthMethod: 'client_secret_post' as const } : {};
+  const bearer = idp.clientSecret
+    ? { audience: idp.clientId, introspection: { clientId: idp.clientId, clientSecret: idp.clientSecret, ...introspectionAuth } }
+    : undefined;
   apiRoutes(app, bearer ? auth.requireAuth({ bearer: { ...bearer, dpop: {} } }) : auth.requireAuth(),
     // A DPoP-only copy of the API: a token without a proof (or a Bearer token) is refused.
     bearer ? requireBearer({ issuer: idp.issuer, ...bearer, dpop: { required: true } }) : undefined);

@@ -7,6 +7,7 @@
  *   OIDC_ISSUER, OIDC_CLIENT_ID, OIDC_CLIENT_SECRET   your IdP (register BASE_URL/callback as redirect URI);
  *                                                     default: an embedded dev IdP on its own loopback port
  *   OIDC_SCOPE, OIDC_ROLES_CLAIM                      optional: scope, where the roles are
+ *   OIDC_CLIENT_AUTH_METHOD                           optional: client_secret_basic (default), client_secret_post...
  *   BASE_URL                                          the app's public URL (default http://127.0.0.1:PORT)
  *   REDIS_URL                                         sessions, logout index and refresh lock in Redis
  *   SESSION_SECRET                                    cookie signing key; default: random for each run
@@ -72,7 +73,7 @@ async function redisState(url: string): Promise<Pick<KoaOidcOptions, 'sessionInd
 }
 
 /** Your IdP from the environment, or the embedded dev IdP with this app registered as a client. */
-async function identityProvider(): Promise<{ options: Pick<KoaOidcOptions, 'issuer' | 'clientId' | 'clientSecret' | 'scope' | 'rolesClaim'>; dev?: TestIdp }> {
+async function identityProvider(): Promise<{ options: Pick<KoaOidcOptions, 'issuer' | 'clientId' | 'clientSecret' | 'scope' | 'rolesClaim' | 'clientAuthMethod'>; dev?: TestIdp }> {
   if (env.OIDC_ISSUER) {
     if (!env.OIDC_CLIENT_ID) throw new Error('OIDC_ISSUER is set, so OIDC_CLIENT_ID must be too');
     return {
@@ -82,6 +83,7 @@ async function identityProvider(): Promise<{ options: Pick<KoaOidcOptions, 'issu
         ...(env.OIDC_CLIENT_SECRET ? { clientSecret: env.OIDC_CLIENT_SECRET } : {}),
         ...(env.OIDC_SCOPE ? { scope: env.OIDC_SCOPE } : {}),
         ...(env.OIDC_ROLES_CLAIM ? { rolesClaim: env.OIDC_ROLES_CLAIM } : {}),
+        ...(env.OIDC_CLIENT_AUTH_METHOD ? { clientAuthMethod: env.OIDC_CLIENT_AUTH_METHOD as KoaOidcOptions['clientAuthMethod'] } : {}),
       },
     };
   }

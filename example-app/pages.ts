@@ -68,6 +68,8 @@ export function errorPages(settings: PageSettings): { notFound: RequestHandler; 
     },
     onError: (err, req, res, next) => {
       if (res.headersSent) return next(err);
+      // The library's errors carry headers a client needs, e.g. the WWW-Authenticate challenge of a 401.
+      if (err.headers) res.set(err.headers);
       const status: number = typeof err.status === 'number' ? err.status : 500;
       const code: string = err.code ?? 'internal_error';
       if (status >= 500) settings.logger.error('request failed', { code, message: err.message, path: req.path });

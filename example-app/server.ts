@@ -4,6 +4,7 @@
  *
  *   OIDC_ISSUER, OIDC_CLIENT_ID, OIDC_CLIENT_SECRET   your IdP (register BASE_URL/callback as redirect URI)
  *   OIDC_SCOPE, OIDC_ROLES_CLAIM                      optional: scope, where the roles are
+ *   OIDC_CLIENT_AUTH_METHOD                           optional: client_secret_basic (default), client_secret_post...
  *   BASE_URL                                          the app's public URL (default http://127.0.0.1:PORT)
  *   REDIS_URL                                         sessions, logout index and refresh lock in Redis
  *   SESSION_SECRET                                    default: random for each run
@@ -29,6 +30,8 @@ if (env.OIDC_ISSUER) {
     clientSecret: env.OIDC_CLIENT_SECRET,
     scope: env.OIDC_SCOPE,
     rolesClaim: env.OIDC_ROLES_CLAIM,
+    // oidc() checks the value and names clientAuthMethod when it is not one it knows.
+    clientAuthMethod: env.OIDC_CLIENT_AUTH_METHOD as RealIdp['clientAuthMethod'],
   };
 }
 

@@ -59,6 +59,24 @@ function errorCode(err: unknown): string | undefined {
   return typeof code === 'string' ? code : undefined;
 }
 
+/** A JWS algorithm name as it may appear in a message (the header is the IdP's: nothing else gets through). */
+const ALG_NAME = /^[A-Za-z0-9+_-]{1,16}$/;
+
+/**
+ * oauth4webapi's 'unexpected JWT "alg" header parameter' (cause `{ header, expected }`), which openid-client
+ * wraps once more: which alg came, and which one we pinned.
+ */
+function unexpectedAlg(err: unknown): { used: string; expected: string } | undefined {
+  for (let e: unknown = err, depth = 0; e && depth < 3; e = (e as { cause?: unknown }).cause, depth++) {
+    if (errorCode(e) !== 'OAUTH_INVALID_RESPONSE') return undefined;
+    const cause = (e as { cause?: { header?: { alg?: unknown }; expected?: unknown } }).cause;
+    const used = cause?.header?.alg;
+    const expected = cause?.expected;
+    if (typeof used === 'string' && typeof expected === 'string' && ALG_NAME.test(used) && ALG_NAME.test(expected)) return { used, expected };
+  }
+  return undefined;
+}
+
 export function isTimeout(err: unknown): boolean {
   for (let e: unknown = err, depth = 0; e && depth < 5; e = (e as { cause?: unknown }).cause, depth++) {
     const name = (e as { name?: unknown }).name;
@@ -111,6 +129,11 @@ export function toIdpError(err: unknown, phase: IdpPhase): OidcError {
     return new OidcError(PHASE_CODE[phase], `The IdP's ${label} refused the request (HTTP ${err.status})${hint}`, { cause: err });
   }
   const code = errorCode(err);
+  const algs = unexpectedAlg(err);
+  if (algs && phase !== 'discovery' && phase !== 'userinfo') {
+    return new OidcError('ERR_OIDC_INVALID_ID_TOKEN', `The IdP signed the ID token with ${algs.used}, but the oidc() option idTokenSigningAlg is ${algs.expected}: ` +
+      `have the IdP sign this client's ID tokens with ${algs.expected}, or set idTokenSigningAlg to the asymmetric algorithm it uses (HS* and none are refused)`, { cause: err });
+  }
   if ((phase === 'token' || phase === 'refresh') && code && VALIDATION_CODES.has(code)) {
     return new OidcError('ERR_OIDC_INVALID_ID_TOKEN', `The token response failed validation (${code})`, { cause: err });
   }

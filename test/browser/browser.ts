@@ -11,20 +11,20 @@ import type { BrowserContext, Page } from 'playwright-core';
 import { expect } from 'vitest';
 
 export const CHROMIUM = '/usr/bin/chromium';
-const ARGS = [
+export const ARGS = [
   '--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
   '--disable-background-networking', '--disable-component-update', '--disable-sync',
 ];
 const RESULTS = join(import.meta.dirname, '..', '..', 'test-results');
 
 /** Fails (never skips) when Chromium is missing, with the fix in the message. */
-function requireChromium(): void {
+export function requireChromium(): void {
   if (!existsSync(CHROMIUM)) {
     throw new Error(`The browser tests need Debian's Chromium at ${CHROMIUM}: run \`apt-get update && apt-get install -y chromium\` (do not download a browser with playwright install).`);
   }
 }
 
-async function screenshots(context: BrowserContext): Promise<void> {
+export async function screenshots(context: BrowserContext): Promise<void> {
   const name = (expect.getState().currentTestName ?? 'browser-test').replace(/[^A-Za-z0-9]+/g, '-').replace(/^-|-$/g, '').slice(0, 120);
   await mkdir(RESULTS, { recursive: true });
   const pages = context.pages();

@@ -2,6 +2,7 @@ import request from 'supertest';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestIdp, loginAs } from 'oidc-session/testing';
 import { startExampleApp } from '../../example-app/app.js';
+import { startHostileOp } from '../helpers/hostile-op.js';
 import type { ExampleApp } from '../../example-app/app.js';
 
 // The example app over HTTP, logged in with loginAs() (the real flow against its embedded dev IdP).
@@ -99,6 +100,12 @@ describe('example app', () => {
     await request(app.url).get('/api/nothing').expect(404);
     await request(app.url).get('/nowhere').expect(404, /There is no page at <code>\/nowhere<\/code>/);
   });
+
+  it('keeps the error\'s headers: a refused bearer token gets its WWW-Authenticate challenge (issue 17)', async () => {
+    const res = await request(app.url).get('/api/things').set('Authorization', 'Bearer not-a-token-of-this-idp').expect(401);
+    expect(res.body.error).toBe('ERR_OIDC_INVALID_TOKEN');
+    expect(res.headers['www-authenticate']).toMatch(/^Bearer .*error="invalid_token"/);
+  });
 });
 
 describe('example app against another IdP (what OIDC_ISSUER & co. select)', () => {
@@ -125,6 +132,26 @@ describe('example app against another IdP (what OIDC_ISSUER & co. select)', () =
     } finally {
       await app.close();
       await idp.close();
+    }
+  });
+
+  it('uses the client authentication method it is given (OIDC_CLIENT_AUTH_METHOD) at the token endpoint', async () => {
+    const op = await startHostileOp({ clientId: 'post-app', clientSecret: 'post-secret' });
+    op.behaviour.allowedClientAuth = ['client_secret_post'];
+    const app = await startExampleApp({
+      port: 0,
+      idp: { issuer: op.issuer, clientId: 'post-app', clientSecret: 'post-secret', clientAuthMethod: 'client_secret_post' },
+    });
+    try {
+      const agent = request.agent(app.url);
+      const start = await agent.get('/login').expect(302);
+      const callback = new URL(await op.authorize(start.headers.location as string));
+      await agent.get(callback.pathname + callback.search).expect(302);
+      expect(op.tokenCalls.map((call) => [call.clientAuth, call.result])).toEqual([['client_secret_post', 'ok']]);
+      await agent.get('/profile').expect(200);
+    } finally {
+      await app.close();
+      await op.close();
     }
   });
 

@@ -129,15 +129,16 @@ export class Introspector {
     if (typeof claims.exp === 'number' && claims.exp <= nowSec - s.clockToleranceSec) return fail('The access token has expired');
     if (typeof claims.nbf === 'number' && claims.nbf > nowSec + s.clockToleranceSec) return fail('The access token is not valid yet', false);
     if (s.strict && typeof claims.exp !== 'number') return fail('The access token has no exp claim');
-    // Without an audience the token could be meant for any API of this IdP (or be a refresh token). The one
-    // exception: an access token issued to the very client that introspects it, when that client id is one
-    // of our audiences (an app's own API called with its own users' tokens).
+    // RFC 7662 makes aud and token_type optional, and some IdPs (LemonLDAP::NG) send neither. Without an
+    // audience the token could be meant for any API of this IdP, so an aud-less answer is accepted only when
+    // the rest binds the token to us: issued to the very client that introspects it (named as one of our
+    // audiences: an app's own API called with its own users' tokens), with an exp, and from our issuer.
     const type = typeof claims.token_type === 'string' ? claims.token_type.toLowerCase() : undefined;
-    const ownToken = claims.aud === undefined && claims.client_id === this.introspection.clientId && s.audience.includes(this.introspection.clientId) &&
-      (type === 'bearer' || type === 'dpop');
-    if (!ownToken && !audiences(claims.aud).some((aud) => s.audience.includes(aud))) return fail('The access token is meant for another audience');
-    if (claims.iss !== undefined && claims.iss !== issuer) return fail('The access token was issued by another issuer');
     if (type !== undefined ? type !== 'bearer' && type !== 'dpop' : s.strict) return fail('The token is not an access token');
+    if (claims.iss !== undefined && claims.iss !== issuer) return fail('The access token was issued by another issuer');
+    const ownToken = claims.aud === undefined && claims.client_id === this.introspection.clientId &&
+      s.audience.includes(this.introspection.clientId) && typeof claims.exp === 'number';
+    if (!ownToken && !audiences(claims.aud).some((aud) => s.audience.includes(aud))) return fail('The access token is meant for another audience');
     return undefined;
   }
 
