@@ -17,9 +17,11 @@ import { safeReturnTo } from './return-to.js';
 import type { AuthenticatedSession, LoginTransaction, OidcSessionData, SessionPort } from './session-data.js';
 import { stepUpChallenge, stepUpParams } from './step-up.js';
 import type { StepUpRequirement } from './step-up.js';
+import type { IdTokenClaims, UserinfoClaims } from './claims.js';
 import { callbackClaimKey, pruneTransactions, takeTransaction, withTransaction } from './transactions.js';
 import { toIdpError } from './upstream-error.js';
 import { ClaimsCache } from './user.js';
+import type { OidcUser } from './user.js';
 
 export type { DestroySession } from './backchannel-route.js';
 export type RouteName = 'login' | 'callback' | 'logout' | 'backchannelLogout';
@@ -195,7 +197,9 @@ export class OidcEngine {
     if (this.cfg.onLogin) {
       let user: unknown;
       try {
-        user = await this.cfg.onLogin({ claims: result.claims, userinfo: result.userinfo, tokens: tokenSet(auth), provider: auth.provider, req: appReq });
+        const claims = result.claims as IdTokenClaims;
+        const userinfo = result.userinfo as UserinfoClaims | undefined;
+        user = await this.cfg.onLogin({ claims, userinfo, tokens: tokenSet(auth), provider: auth.provider, req: appReq });
       } catch (err) {
         throw err instanceof OidcError ? err : new OidcError('ERR_OIDC_LOGIN_REFUSED', 'The application refused this login', { cause: err });
       }
@@ -226,7 +230,7 @@ export class OidcEngine {
     req: HttpRequest,
     session: SessionPort,
     appReq?: unknown,
-    user?: Record<string, unknown>,
+    user?: OidcUser,
     overrides: LogoutOverrides = {},
   ): Promise<HttpResult> {
     if (isCrossSite(req, this.cfg.origin)) {
@@ -280,7 +284,7 @@ export class OidcEngine {
     const onRefresh = this.cfg.onRefresh;
     const notify = onRefresh
       ? (fresh: AuthenticatedSession) =>
-          onRefresh({ claims: { ...this.claims.get(fresh.idToken) }, tokens: tokenSet(fresh), provider: fresh.provider, req: appReq })
+          onRefresh({ claims: { ...this.claims.get(fresh.idToken) } as IdTokenClaims, tokens: tokenSet(fresh), provider: fresh.provider, req: appReq })
       : undefined;
     try {
       return await this.refresher.refresh(session, auth, notify);

@@ -1,6 +1,8 @@
 import type { Configuration } from 'openid-client';
+import type { IdTokenClaims, UserinfoClaims } from './claims.js';
 import type { RefreshLock } from './lock.js';
 import type { SessionIndex } from './session-index.js';
+import type { OidcUser } from './user.js';
 
 /** How the client authenticates at the token endpoint. */
 export type ClientAuthMethod = 'client_secret_basic' | 'client_secret_post' | 'private_key_jwt' | 'none';
@@ -18,21 +20,28 @@ export interface TokenSet {
 
 /** What `onLogin` receives. `req` is the framework's request (Express `Request`, Koa `Context`). */
 export interface LoginEvent<Req = unknown> {
-  claims: Record<string, unknown>;
-  userinfo: Record<string, unknown> | undefined;
+  /** The verified ID token's claims, protocol claims included. */
+  claims: IdTokenClaims;
+  /** The userinfo response; undefined with `fetchUserinfo: false`. */
+  userinfo: UserinfoClaims | undefined;
   tokens: TokenSet;
+  /** The provider id (`default` with a single IdP). */
   provider: string;
   req: Req;
 }
 
-export interface LogoutEvent<Req = unknown> {
-  user: Record<string, unknown> | undefined;
+/** What `onLogout` receives. */
+export interface LogoutEvent<Req = unknown, User = OidcUser> {
+  /** The user who logged out; undefined when nobody was logged in. */
+  user: User | undefined;
   provider: string | undefined;
   req: Req;
 }
 
+/** What `onRefresh` receives. */
 export interface RefreshEvent<Req = unknown> {
-  claims: Record<string, unknown>;
+  /** The claims of the ID token in effect after the refresh. */
+  claims: IdTokenClaims;
   tokens: TokenSet;
   provider: string;
   req: Req;
@@ -93,7 +102,12 @@ export interface Logger {
   error(message: string, fields?: Record<string, unknown>): void;
 }
 
-export interface OidcOptions<Req = unknown> extends Partial<ProviderOptions> {
+/**
+ * The options of `oidc()`, validated once when it is called (a mistake throws ERR_OIDC_INVALID_CONFIG
+ * naming the option). `Req` is the framework's request handed to the hooks; `User` is what `req.user`
+ * is and what `onLogin` must return (see {@link OidcUser} for declaring your own claims).
+ */
+export interface OidcOptions<Req = unknown, User = OidcUser> extends Partial<ProviderOptions> {
   /** Several IdPs in one app, instead of the top-level issuer/clientId options. */
   providers?: NamedProviderOptions[];
   /** The app's external origin (and optional path prefix); redirect_uri = baseUrl + routes.callback. */
@@ -125,7 +139,10 @@ export interface OidcOptions<Req = unknown> extends Partial<ProviderOptions> {
   customFetch?: typeof fetch;
   /** Milliseconds since the epoch. Default `Date.now`. */
   clock?: Clock;
-  /** Default: silent. */
+  /**
+   * Where warnings and traces go. Default: each distinct warning once through `console.warn`, traces
+   * through the `debug` package (`DEBUG=oidc-session:*`). A logger you pass receives everything instead.
+   */
   logger?: Logger;
   /** Refresh an expired access token in requireAuth() when a refresh token exists. Default true. */
   autoRefresh?: boolean;
@@ -148,11 +165,12 @@ export interface OidcOptions<Req = unknown> extends Partial<ProviderOptions> {
   attemptSilentLogin?: boolean;
   /**
    * Called after a successful callback, before the session is created. Return the user object to keep
-   * (it becomes `req.user`), or throw / return false to refuse the login (403, no session).
+   * (it becomes `req.user`; typed as your declared {@link OidcUser}), return nothing to keep the claims,
+   * or throw / return false to refuse the login (403, no session).
    */
-  onLogin?: (event: LoginEvent<Req>) => Record<string, unknown> | false | undefined | void | Promise<Record<string, unknown> | false | undefined | void>;
+  onLogin?: (event: LoginEvent<Req>) => User | false | undefined | void | Promise<User | false | undefined | void>;
   /** Called at logout, after the local session is destroyed. */
-  onLogout?: (event: LogoutEvent<Req>) => void | Promise<void>;
+  onLogout?: (event: LogoutEvent<Req, User>) => void | Promise<void>;
   /** Called after tokens were refreshed. */
   onRefresh?: (event: RefreshEvent<Req>) => void | Promise<void>;
 }

@@ -13,3 +13,4 @@ export { MemoryLock } from './lock.js';
 export { MemorySessionIndex } from './session-index.js';
 export type { LoginOptions, LogoutOptions } from './app-login.js';
 export type { AuthInfo, BearerOptions, BearerGuardOptions, DpopOptions, IntrospectionOptions } from './bearer/index.js';
+export type { StandardClaims, AddressClaim, IdTokenClaims, UserinfoClaims } from './claims.js';

@@ -8,24 +8,30 @@ import { rawQuery } from '../core/http.js';
 import type { OidcOptions } from '../core/options.js';
 import { ROUTE_METHODS } from '../core/routes.js';
 import { readForm, toHttpRequest, writeResult } from './http-bridge.js';
+import { installNotMountedAccessors, mountedContext } from './not-mounted.js';
 import { OidcRequestContext } from './request-context.js';
 import { bearerBranch } from './require-bearer.js';
 import { ensureAuthenticated, passesFast, privateNext } from './require-auth.js';
 import type { RequireAuthOptions } from './require-auth.js';
 import { destroyStoredSession, expressSessionPort } from './session-port.js';
 import { guardStaleWrites } from './stale-write-guard.js';
+import type { OidcResponseActions } from './types.js';
 import './types.js';
 
 export * from '../core/public.js';
 export { OidcRequestContext } from './request-context.js';
 export type { RequireAuthOptions } from './require-auth.js';
+export type { OidcResponseActions } from './types.js';
 export { claimEquals, claimIncludes, claimCheck, requireScopes, requireRoles } from './guards.js';
 export { requireBearer } from './require-bearer.js';
 export { resilientStore } from './resilient-store.js';
 export type { ResilientStoreOptions } from './resilient-store.js';
 
-/** `oidc()` options for Express: the core options with hooks typed for Express requests. */
-export interface ExpressOidcOptions extends OidcOptions<Request> {
+/**
+ * `oidc()` options for Express: the core options with hooks typed for Express requests, and `onLogin`
+ * returning an `Express.User`.
+ */
+export interface ExpressOidcOptions extends OidcOptions<Request, Express.User> {
   /** Render your own page for login/callback/logout errors (access_denied...) instead of next(err). */
   onError?: (err: OidcError, req: Request, res: Response) => unknown;
 }
@@ -36,23 +42,8 @@ export interface OidcMiddleware extends RequestHandler {
   requireAuth(options?: RequireAuthOptions): RequestHandler;
 }
 
-
-declare global {
-  // eslint-disable-next-line @typescript-eslint/no-namespace
-  namespace Express {
-    interface Response {
-      /** Set by the `oidc()` middleware. */
-      oidc?: {
-        login(options?: LoginOptions): Promise<void>;
-        /** What the logout route does, from your own route: e.g. one button for local and one for IdP logout. */
-        logout(options?: LogoutOptions): Promise<void>;
-      };
-    }
-  }
-}
-
 /** `res.oidc`: start a login or a logout from any route. A class, so a request costs one small object. */
-class ResponseActions {
+class ResponseActions implements OidcResponseActions {
   private readonly engine: OidcEngine;
   private readonly req: Request;
   private readonly res: Response;
@@ -71,8 +62,7 @@ class ResponseActions {
 
   async logout(options: LogoutOptions = {}): Promise<void> {
     const session = expressSessionPort(this.req, this.engine.cfg.sessionKey);
-    const user = this.req.oidc?.user as Record<string, unknown> | undefined;
-    writeResult(this.res, await this.engine.logout(toHttpRequest(this.req), session, this.req, user, options));
+    writeResult(this.res, await this.engine.logout(toHttpRequest(this.req), session, this.req, this.req.oidc.user, options));
   }
 }
 
@@ -80,7 +70,7 @@ const USER_PROPERTY: PropertyDescriptor = {
   configurable: true,
   enumerable: true,
   get(this: Request): unknown {
-    return this.oidc?.user;
+    return mountedContext(this)?.user;
   },
   set(this: Request, value: unknown): void {
     // Another middleware (passport, a test) assigning req.user gets an ordinary property of its own.
@@ -112,7 +102,7 @@ async function handleRoute(engine: OidcEngine, route: RouteMatch, req: Request, 
       return writeResult(res, await engine.callback(request, session, params, route.provider, req));
     }
     case 'logout':
-      return writeResult(res, await engine.logout(request, session, req, req.oidc?.user as Record<string, unknown> | undefined));
+      return writeResult(res, await engine.logout(request, session, req, req.oidc.user));
   }
 }
 
@@ -135,6 +125,7 @@ function warnAboutCookie(engine: OidcEngine, req: Request): void {
  */
 export function oidc(options: ExpressOidcOptions): OidcMiddleware {
   const engine = new OidcEngine(options as OidcOptions);
+  installNotMountedAccessors();
   const onError = options.onError;
   const fail = (err: unknown, req: Request, res: Response, next: NextFunction): void => {
     asRouteError(err);
@@ -166,7 +157,7 @@ export function oidc(options: ExpressOidcOptions): OidcMiddleware {
     const bearer = bearerBranch(engine, guardOptions.bearer);
     return (req, res, next) => {
       if (bearer?.(req, res, next)) return;
-      if (!req.oidc) {
+      if (!mountedContext(req)) {
         return next(new OidcError('ERR_OIDC_NOT_MOUNTED', 'requireAuth() needs the oidc() middleware mounted first: app.use(auth)'));
       }
       if (passesFast(engine, req, guardOptions)) return privateNext(res, next);

@@ -58,7 +58,7 @@ async function handleRoute(engine: OidcEngine, route: RouteMatch, ctx: Context, 
       return writeResult(ctx, await engine.callback(request, session, params, route.provider, ctx));
     }
     case 'logout':
-      return writeResult(ctx, await engine.logout(request, session, ctx, ctx.state.oidc?.user as Record<string, unknown> | undefined));
+      return writeResult(ctx, await engine.logout(request, session, ctx, (ctx.state.oidc as OidcState | undefined)?.user));
   }
 }
 
