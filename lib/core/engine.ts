@@ -63,6 +63,23 @@ function tokenSet(auth: AuthenticatedSession): TokenSet {
 }
 
 /**
+ * A callback without its pending login. A session that holds nothing of ours means the browser did not
+ * send the session cookie back (or the store lost it): a different code than a state we do not know.
+ */
+function missingTransaction(req: HttpRequest, data: OidcSessionData | undefined): OidcError {
+  if (data === undefined) {
+    const cookies = req.header('cookie') ? 'the session it sent holds no pending login' : 'the request carried no cookies at all';
+    return new OidcError(
+      'ERR_OIDC_NO_SESSION_COOKIE',
+      `The callback arrived without the session of the login (${cookies}). Usual causes: the callback URL's host name ` +
+        'differs from the one /login was opened on (127.0.0.1 vs localhost), the cookie\'s domain or path does not cover ' +
+        'the callback, SameSite=Strict, a Secure cookie over http (behind a proxy: trust proxy), or the session store lost it.',
+    );
+  }
+  return new OidcError('ERR_OIDC_MISSING_TRANSACTION', 'No pending login matches this callback (unknown, expired or already used "state")');
+}
+
+/**
  * The framework-free heart of oidc-session: one instance per `oidc()` call, holding the validated
  * configuration, the lazily discovered providers and the per-instance caches. Adapters translate
  * requests into `HttpRequest` + `SessionPort`, pass their own request object through for hooks
@@ -118,6 +135,7 @@ export class OidcEngine {
   }
 
   async login(req: HttpRequest, session: SessionPort, overrides: LoginOverrides = {}): Promise<HttpResult> {
+    session.assertCookieDeliverable?.();
     const query = new URLSearchParams(rawQuery(req.url));
     const returnTo = safeReturnTo(overrides.returnTo ?? query.get('returnTo'), this.cfg.origin) ?? '/';
     const params = { ...allowedLoginParams(query, this.cfg.loginParams), ...overrides.authorizationParams };
@@ -128,6 +146,7 @@ export class OidcEngine {
     const data = withTransaction(session.read(), request.state, request.transaction, nowSec, this.cfg.transactionTtlSec, this.cfg.maxTransactions);
     session.write(overrides.silent ? { ...data, silentTried: true } : data);
     await session.save();
+    this.cfg.logger.debug('oidc-session: login started, redirecting to the IdP', { provider: provider.settings.id, silent: overrides.silent === true });
     return redirect(request.url.href);
   }
 
@@ -149,9 +168,10 @@ export class OidcEngine {
     params.delete(RESUBMIT_MARKER);
     const data = session.read();
     const { tx, rest } = takeTransaction(data, state);
+    this.cfg.logger.debug('oidc-session: callback', { method: req.method, pendingLogins: Object.keys(data?.transactions ?? {}).length, matched: tx !== undefined });
     if (!tx) {
       if (req.method === 'POST' && !resubmitted) return resubmitPage(pathOf(req.originalUrl), params);
-      throw new OidcError('ERR_OIDC_MISSING_TRANSACTION', 'No pending login matches this callback (unknown, expired or already used "state")');
+      throw missingTransaction(req, data);
     }
     // Two copies of one callback racing (double click, replay): only the first may redeem the code.
     if (!(await this.cfg.lock.acquire(callbackClaimKey(state), this.cfg.transactionTtlSec * 1000))) {

@@ -3,9 +3,9 @@ import { createRemoteJWKSet, importJWK, importPKCS8, customFetch as joseCustomFe
 import type { JWK, JWTVerifyGetKey } from 'jose';
 import { isLoopbackHost } from './config.js';
 import type { ResolvedConfig, ResolvedProvider } from './config.js';
+import { discoveryError } from './discovery-error.js';
 import { OidcError } from './errors.js';
 import { limitedFetch } from './limited-fetch.js';
-import { toIdpError } from './upstream-error.js';
 
 /** A discovered IdP: the openid-client Configuration plus our own JWKS for signature checks. */
 export interface DiscoveredProvider {
@@ -104,14 +104,18 @@ export class ProviderClient {
       const issuerUrl = new URL(settings.issuer as string);
       const execute = allowsHttp(settings, issuerUrl) ? [client.allowInsecureRequests] : [];
       const auth = await clientAuth(settings);
+      const fetchImpl = limitedFetch(cfg.customFetch ?? fetch);
+      // What the discovery request got back, so a failure can say it (openid-client does not always keep it).
+      let answer: Response | undefined;
+      const recording = (async (...args: Parameters<typeof fetch>) => (answer = await fetchImpl(...args))) as typeof fetch;
       try {
         config = await client.discovery(issuerUrl, settings.clientId, metadata, auth, {
           timeout: cfg.httpTimeoutMs / 1000,
           execute,
-          [client.customFetch]: limitedFetch(cfg.customFetch ?? fetch) as unknown as client.CustomFetch,
+          [client.customFetch]: recording as unknown as client.CustomFetch,
         });
       } catch (err) {
-        throw toIdpError(err, 'discovery');
+        throw discoveryError(err, issuerUrl, cfg.httpTimeoutMs, answer);
       }
       config.timeout = cfg.httpTimeoutMs / 1000;
     }
@@ -130,6 +134,7 @@ export class ProviderClient {
       cacheMaxAge: 300_000,
       [joseCustomFetch]: fetchImpl as never,
     });
+    cfg.logger.debug('oidc-session: discovered the IdP', { provider: settings.id, issuer: server.issuer });
     return { settings, config, issuer: server.issuer, metadata: server, jwks };
   }
 }

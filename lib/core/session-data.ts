@@ -64,4 +64,10 @@ export interface SessionPort {
   regenerate(): Promise<void>;
   save(): Promise<void>;
   destroy(): Promise<void>;
+  /**
+   * Throws ERR_OIDC_INSECURE_COOKIE when the session cookie cannot reach the browser from this request
+   * (a Secure cookie on a request the framework sees as plain http), before a login is started that
+   * could only fail at the callback.
+   */
+  assertCookieDeliverable?(): void;
 }

@@ -1,5 +1,6 @@
 import type { Context } from 'koa';
 import { OidcError } from '../core/errors.js';
+import { assertCookieDeliverable } from './cookie-check.js';
 import type { OidcSessionData, SessionPort } from '../core/session-data.js';
 
 /** The parts of koa-session 7's Session object we use. */
@@ -164,6 +165,10 @@ export class KoaSessionPort implements SessionPort {
       throw storeError('save', err);
     }
     this.savedLogin = (session[this.key] as OidcSessionData | undefined)?.auth !== undefined;
+  }
+
+  assertCookieDeliverable(): void {
+    assertCookieDeliverable(this.ctx);
   }
 
   async destroy(): Promise<void> {
