@@ -24,6 +24,7 @@ export type {
   IdpReturn,
   TestIdp,
   TestIdpOptions,
+  TestIdpProvider,
   TestIdpResourceServer,
   TestIdpUser,
 } from './types.js';

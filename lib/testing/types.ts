@@ -1,4 +1,3 @@
-import type { Provider } from 'oidc-provider';
 import type { CookieJar } from './cookie-jar.js';
 
 /**
@@ -88,11 +87,22 @@ export type IdpReturn =
   | { method: 'GET'; url: string }
   | { method: 'POST'; url: string; body: URLSearchParams };
 
+/** The part of the oidc-provider instance that is typed without oidc-provider's types. */
+export interface TestIdpProvider {
+  readonly issuer: string;
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any -- oidc-provider passes event-specific arguments
+  on(event: string, listener: (...args: any[]) => void): unknown;
+}
+
 export interface TestIdp {
   /** e.g. http://127.0.0.1:54321 (+path) */
   readonly issuer: string;
-  /** the oidc-provider instance */
-  readonly provider: Provider;
+  /**
+   * The oidc-provider instance. Typed by what it surely has, so a consumer's build needs no types for
+   * oidc-provider (which ships none): for its whole API install `@types/oidc-provider` and write
+   * `idp.provider as unknown as import('oidc-provider').default`.
+   */
+  readonly provider: TestIdpProvider;
   /** requests received per endpoint; `backchannel` counts logout tokens sent out (success or failure) */
   readonly counters: Record<IdpEndpoint, number>;
   resetCounters(): void;
