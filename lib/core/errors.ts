@@ -40,8 +40,10 @@ export const ERROR_STATUS = {
   ERR_OIDC_INTROSPECTION_FAILED: 502,
 } as const;
 
+/** The stable error codes (docs/errors.md lists each with its status and cause). */
 export type OidcErrorCode = keyof typeof ERROR_STATUS;
 
+/** What an OidcError may carry besides its code and message. */
 export interface OidcErrorOptions {
   cause?: unknown;
   /** Extra response headers, honoured by Express's default error handler (`err.headers`). */
@@ -52,6 +54,10 @@ export interface OidcErrorOptions {
   idpErrorDescription?: string;
 }
 
+/**
+ * The one error class: `code` (stable, switch on it), `status` / `statusCode` (what the adapters answer),
+ * `expose` (whether the message may be shown to the user: 4xx only), `headers`, and the original `cause`.
+ */
 export class OidcError extends Error {
   readonly code: OidcErrorCode;
   readonly status: number;
@@ -74,6 +80,7 @@ export class OidcError extends Error {
   }
 }
 
+/** Type guard: `value` is an OidcError (of this copy of the library). */
 export function isOidcError(value: unknown): value is OidcError {
   return value instanceof OidcError;
 }

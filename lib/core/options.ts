@@ -78,6 +78,7 @@ export interface NamedProviderOptions extends ProviderOptions {
   id: string;
 }
 
+/** Paths of the routes the middleware answers, relative to where it is mounted. */
 export interface RouteOptions {
   /** Default `/login`. */
   login?: string;
@@ -96,9 +97,13 @@ export type Clock = () => number;
 
 /** Where the library reports what happened. Never receives tokens, codes or secrets. */
 export interface Logger {
+  /** Tracing: every step of a login, refresh and logout. */
   debug(message: string, fields?: Record<string, unknown>): void;
+  /** A login, a logout, a back-channel logout. */
   info(message: string, fields?: Record<string, unknown>): void;
+  /** Something to fix: an insecure cookie setting, a failed login, a failed revocation. */
   warn(message: string, fields?: Record<string, unknown>): void;
+  /** Reserved for failures of the library itself. */
   error(message: string, fields?: Record<string, unknown>): void;
 }
 

@@ -12,5 +12,5 @@ export type { SessionIndex, SessionOwner } from './session-index.js';
 export { MemoryLock } from './lock.js';
 export { MemorySessionIndex } from './session-index.js';
 export type { LoginOptions, LogoutOptions } from './app-login.js';
-export type { AuthInfo, BearerOptions, BearerGuardOptions, DpopOptions, IntrospectionOptions } from './bearer/index.js';
+export type { AuthInfo, BearerOptions, BearerGuardOptions, BearerVerifyOptions, DpopOptions, IntrospectionOptions, TokenScheme } from './bearer/index.js';
 export type { StandardClaims, AddressClaim, IdTokenClaims, UserinfoClaims } from './claims.js';

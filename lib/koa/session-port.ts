@@ -15,8 +15,11 @@ interface KoaSession {
 
 /** koa-session's external store contract (`store` option, or an instance of `ContextStore`). */
 export interface KoaSessionStore {
+  /** The session stored under `key`, or undefined. */
   get(key: string, maxAge: number | 'session' | undefined, options: { rolling: boolean; ctx?: unknown }): Promise<unknown>;
+  /** Stores `session` under `key`. */
   set(key: string, session: Record<string, unknown>, maxAge: number | 'session' | undefined, options: { rolling: boolean; changed: boolean; ctx?: unknown }): Promise<void>;
+  /** Deletes the session stored under `key`. */
   destroy(key: string, options: { ctx?: unknown }): Promise<void>;
 }
 

@@ -17,6 +17,7 @@ export class OidcState<User extends OidcUser = OidcUser> extends LoginContext<Us
   private readonly ctx: Context;
   private readonly port: SessionPort;
 
+  /** @internal Made by the middleware for each request. */
   constructor(engine: OidcEngine, ctx: Context, port: SessionPort) {
     super(engine);
     this.ctx = ctx;

@@ -26,6 +26,7 @@ export interface ClientMetadata {
   [key: string]: unknown;
 }
 
+/** A user of the test IdP: the login form accepts `username` / `password`; `claims` go into the tokens. */
 export interface TestIdpUser {
   username: string;
   password: string;
@@ -35,6 +36,7 @@ export interface TestIdpUser {
   claims?: Record<string, unknown>;
 }
 
+/** An API (resource indicator) the test IdP issues access tokens for. */
 export interface TestIdpResourceServer {
   /** space-delimited scope values this API accepts, e.g. 'api:read api:write' */
   scope: string;
@@ -44,6 +46,7 @@ export interface TestIdpResourceServer {
   audience?: string;
 }
 
+/** Options of `createTestIdp()`. */
 export interface TestIdpOptions {
   clients: ClientMetadata[];
   /** default: alice/alice (roles ['admin']) and bob/bob (roles ['user']) */
@@ -72,6 +75,7 @@ export interface TestIdpOptions {
   title?: string;
 }
 
+/** The endpoints whose requests `TestIdp.counters` counts. */
 export type IdpEndpoint =
   | 'discovery'
   | 'jwks'
@@ -83,6 +87,7 @@ export type IdpEndpoint =
   | 'introspection'
   | 'backchannel';
 
+/** Where the IdP sends the browser back: a redirect (GET) or an auto-submitted form (POST). */
 export type IdpReturn =
   | { method: 'GET'; url: string }
   | { method: 'POST'; url: string; body: URLSearchParams };
@@ -90,10 +95,12 @@ export type IdpReturn =
 /** The part of the oidc-provider instance that is typed without oidc-provider's types. */
 export interface TestIdpProvider {
   readonly issuer: string;
+  /** Listens to an oidc-provider event (`backchannel.success`, `server_error`...). */
   // eslint-disable-next-line @typescript-eslint/no-explicit-any -- oidc-provider passes event-specific arguments
   on(event: string, listener: (...args: any[]) => void): unknown;
 }
 
+/** A running test IdP, as `createTestIdp()` returns it. */
 export interface TestIdp {
   /** e.g. http://127.0.0.1:54321 (+path) */
   readonly issuer: string;
@@ -105,6 +112,7 @@ export interface TestIdp {
   readonly provider: TestIdpProvider;
   /** requests received per endpoint; `backchannel` counts logout tokens sent out (success or failure) */
   readonly counters: Record<IdpEndpoint, number>;
+  /** Sets every counter back to 0. */
   resetCounters(): void;
   /** The users this IdP knows (copies, with `sub` filled in). */
   readonly users: readonly TestIdpUser[];
@@ -130,5 +138,6 @@ export interface TestIdp {
    * have been delivered when this resolves.
    */
   logout(endSessionUrl: string | URL, jar: CookieJar): Promise<IdpReturn>;
+  /** Stops the server and frees its port. */
   close(): Promise<void>;
 }
