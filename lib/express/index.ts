@@ -24,6 +24,7 @@ export type { RequireAuthOptions } from './require-auth.js';
 export type { OidcResponseActions } from './types.js';
 export { claimEquals, claimIncludes, claimCheck, requireScopes, requireRoles } from './guards.js';
 export { requireBearer } from './require-bearer.js';
+export { requireAuth } from './standalone-require-auth.js';
 export { resilientStore } from './resilient-store.js';
 export type { ResilientStoreOptions } from './resilient-store.js';
 

@@ -21,6 +21,7 @@ export type { OidcKoaState } from './state.js';
 export type { KoaSessionStore } from './session-port.js';
 export { claimEquals, claimIncludes, claimCheck, requireScopes, requireRoles } from './guards.js';
 export { requireBearer, checkScopes } from './require-bearer.js';
+export { requireAuth } from './standalone-require-auth.js';
 export type { BearerKoaState } from './require-bearer.js';
 export { resilientStore } from './resilient-store.js';
 export type { ResilientStoreOptions } from './resilient-store.js';
