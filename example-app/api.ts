@@ -22,7 +22,7 @@ export function apiRoutes(app: Express, apiGuard: RequestHandler): void {
 
 async function callOwnApi(req: Request, selfUrl: string, path: string): Promise<{ status: number; body: unknown }> {
   // A token with at least 60 s left (refreshed first if needed), so it cannot expire on the way.
-  const token = await req.oidc?.getAccessToken();
+  const token = await req.oidc.getAccessToken();
   const response = await fetch(new URL(path, selfUrl), {
     headers: { authorization: `Bearer ${token}`, accept: 'application/json' },
     signal: AbortSignal.timeout(5000),
@@ -30,11 +30,18 @@ async function callOwnApi(req: Request, selfUrl: string, path: string): Promise<
   return { status: response.status, body: await response.json().catch(() => null) };
 }
 
-/** `selfUrl`: where this process listens (not BASE_URL, which may be a proxy in front of it). */
-export function apiPage(app: Express, requireAuth: RequestHandler, selfUrl: () => string): void {
+/**
+ * `selfUrl`: where this process listens (not BASE_URL, which may be a proxy in front of it). `bearer`: the
+ * API guard accepts access tokens (it needs the client secret to introspect the dev IdP's opaque tokens).
+ */
+export function apiPage(app: Express, requireAuth: RequestHandler, selfUrl: () => string, bearer: boolean): void {
+  const apiGuard = bearer
+    ? html`<code>auth.requireAuth({ bearer: { audience, introspection } })</code>: a browser session or an access token (checked at the IdP's introspection endpoint)`
+    : html`<code>auth.requireAuth()</code>: a browser session only (a public client cannot introspect tokens)`;
   app.get('/api', requireAuth, (req, res, next) => {
     callOwnApi(req, selfUrl(), '/api/things').then(({ status, body }) => {
       res.send(layout(req, 'API call', html`<div class="card">
+        <p class="muted" id="api-guard">This page is guarded by <code>auth.requireAuth()</code>. The API it calls, <code>/api/things</code>, is guarded by ${apiGuard}.</p>
         <p>The server called <code>GET /api/things</code> with <code>Authorization: Bearer &lt;your access token&gt;</code>.</p>
         <p>Status <strong id="api-status">${status}</strong></p>
         <pre id="api-body">${JSON.stringify(body, null, 2)}</pre></div>`));

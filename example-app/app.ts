@@ -15,8 +15,12 @@ import type { Logger, OidcMiddleware, OidcOptions, RefreshLock, SessionIndex } f
 import { createTestIdp } from 'oidc-session/testing';
 import type { TestIdp, TestIdpOptions } from 'oidc-session/testing';
 import { apiPage, apiRoutes } from './api.js';
+import { FAVICON_SVG } from './html.js';
 import { adminRoutes, errorPages, home, logoutRoutes, profile } from './pages.js';
 import { tokenRoutes } from './tokens.js';
+
+/** Claims the embedded dev IdP releases at userinfo only, never in the ID token. */
+export const USERINFO_ONLY_CLAIMS = ['email', 'email_verified'] as const;
 
 export interface RealIdp {
   issuer: string;
@@ -85,6 +89,8 @@ async function startDevIdp(baseUrl: string, options: Partial<TestIdpOptions> = {
   const idp = await createTestIdp({
     title: 'Dev IdP',
     accessTokenTtl: 300,
+    // As many IdPs do, some claims come from the userinfo endpoint only: /profile shows the difference.
+    userinfoOnlyClaims: [...USERINFO_ONLY_CLAIMS],
     clients: [{
       client_id: 'example-app',
       client_secret: clientSecret,
@@ -167,17 +173,22 @@ export async function startExampleApp(options: ExampleAppOptions = {}): Promise<
 
   app.use(auth);
 
-  const settings = { devUsers: dev?.users, logger };
+  const settings = { devUsers: dev?.users, logger, userinfoOnly: dev ? [...USERINFO_ONLY_CLAIMS] : [] };
+  // Browsers ask for it on every first visit; the pages link an inline icon, this answers the others.
+  app.get('/favicon.ico', (_req, res) => {
+    res.set('Cache-Control', 'public, max-age=86400').type('image/svg+xml').send(FAVICON_SVG);
+  });
   app.get('/', home(settings));
-  app.get('/profile', auth.requireAuth(), profile);
+  app.get('/profile', auth.requireAuth(), profile(settings));
   tokenRoutes(app, auth.requireAuth());
   adminRoutes(app);
   // The API accepts the session (browser) or the access token (any other client). The dev IdP issues
   // opaque access tokens, which are checked at its introspection endpoint with the app's credentials.
+  const bearer = Boolean(idp.clientSecret);
   apiRoutes(app, idp.clientSecret
     ? auth.requireAuth({ bearer: { audience: idp.clientId, introspection: { clientId: idp.clientId, clientSecret: idp.clientSecret } } })
     : auth.requireAuth());
-  apiPage(app, auth.requireAuth(), () => url);
+  apiPage(app, auth.requireAuth(), () => url, bearer);
   logoutRoutes(app);
   const { notFound, onError } = errorPages(settings);
   app.use(notFound);

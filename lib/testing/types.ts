@@ -73,6 +73,11 @@ export interface TestIdpOptions {
   autoConsent?: boolean;
   /** text on the IdP pages; default 'Test Identity Provider' */
   title?: string;
+  /**
+   * Claims released at the userinfo endpoint only, never in ID tokens (as many real IdPs do with
+   * `email` or `picture`); default none: every claim the scopes allow is in both.
+   */
+  userinfoOnlyClaims?: string[];
 }
 
 /** The endpoints whose requests `TestIdp.counters` counts. */
