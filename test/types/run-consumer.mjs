@@ -4,7 +4,7 @@
 // test/types/consumer with skipLibCheck: false, once for NodeNext and once for bundler resolution.
 // The compilation is the assertion: an @ts-expect-error that is not an error fails it too.
 import { execFileSync } from 'node:child_process';
-import { cpSync, mkdirSync, mkdtempSync, readdirSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { cpSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -33,6 +33,12 @@ try {
     if (entry !== 'debug') symlinkSync(join(rootModules, '@types', entry), join(modules, '@types', entry));
   }
   cpSync(join(root, 'test/types/consumer'), join(consumer, 'src'), { recursive: true });
+  // The README's five-minute snippet, exactly as written, compiles too.
+  const readme = readFileSync(join(root, 'README.md'), 'utf8');
+  const step = readme.slice(readme.indexOf('**2. Install and mount**'));
+  const snippet = /```ts\n([\s\S]*?)```/.exec(step)?.[1];
+  if (!snippet) throw new Error('README.md: no TypeScript block after "2. Install and mount"');
+  writeFileSync(join(consumer, 'src', 'readme-five-minutes.ts'), snippet);
   writeFileSync(join(consumer, 'package.json'), JSON.stringify({ name: 'consumer', private: true, type: 'module' }));
   const common = { strict: true, skipLibCheck: false, noEmit: true, target: 'ES2022', lib: ['ES2022'], types: ['node'], esModuleInterop: true };
   const variants = {
