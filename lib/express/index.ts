@@ -8,7 +8,7 @@ import { rawQuery } from '../core/http.js';
 import type { OidcOptions } from '../core/options.js';
 import { ROUTE_METHODS } from '../core/routes.js';
 import { readForm, toHttpRequest, writeResult } from './http-bridge.js';
-import { installNotMountedAccessors, mountedContext } from './not-mounted.js';
+import { attachOidc, installNotMountedAccessors, mountedContext } from './not-mounted.js';
 import { OidcRequestContext } from './request-context.js';
 import { bearerBranch } from './require-bearer.js';
 import { ensureAuthenticated, passesFast, privateNext } from './require-auth.js';
@@ -79,13 +79,12 @@ const USER_PROPERTY: PropertyDescriptor = {
   },
 };
 
-function attachContext(engine: OidcEngine, req: Request, res: Response): void {
-  req.oidc = new OidcRequestContext(engine, req);
+function attachContext(engine: OidcEngine, req: Request, res: Response, viaAccessor: boolean): void {
+  attachOidc(req, res, new OidcRequestContext(engine, req), new ResponseActions(engine, req, res), viaAccessor);
   // A lazy accessor built from two shared functions: every request object takes the same hidden-class
   // transition. (A getter closure per request gave each request its own hidden class and slowed every
   // later property access in Express: bench/, BENCHMARKS.md.)
   Object.defineProperty(req, 'user', USER_PROPERTY);
-  res.oidc = new ResponseActions(engine, req, res);
 }
 
 async function handleRoute(engine: OidcEngine, route: RouteMatch, req: Request, res: Response): Promise<void> {
@@ -126,7 +125,7 @@ function warnAboutCookie(engine: OidcEngine, req: Request): void {
  */
 export function oidc(options: ExpressOidcOptions): OidcMiddleware {
   const engine = new OidcEngine(options as OidcOptions);
-  installNotMountedAccessors();
+  const viaAccessor = installNotMountedAccessors();
   const onError = options.onError;
   const fail = (err: unknown, req: Request, res: Response, next: NextFunction): void => {
     asRouteError(err);
@@ -137,7 +136,7 @@ export function oidc(options: ExpressOidcOptions): OidcMiddleware {
 
   let cookieChecked = false;
   const middleware = ((req: Request, res: Response, next: NextFunction): void => {
-    attachContext(engine, req, res);
+    attachContext(engine, req, res, viaAccessor);
     guardStaleWrites(req, engine.cfg.sessionKey);
     if (!cookieChecked && req.session) {
       cookieChecked = true;
