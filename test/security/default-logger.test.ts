@@ -42,7 +42,7 @@ describe('the default logger', () => {
 
   it('is what oidc() uses without a logger: the cookie warning reaches console.warn once, not per request', async () => {
     const warn = vi.spyOn(console, 'warn').mockImplementation(() => undefined);
-    const rp = createRpApp({ issuer: op.issuer });
+    const rp = createRpApp({ issuer: op.issuer, logger: undefined });
     await request(rp.app).get('/');
     await request(rp.app).get('/');
     const sameSite = warn.mock.calls.filter(([line]) => String(line).includes('no SameSite attribute'));
@@ -56,7 +56,7 @@ describe('the default logger', () => {
     });
     createDebug.enable('oidc-session:*');
     vi.spyOn(console, 'warn').mockImplementation(() => undefined);
-    const rp = createRpApp({ issuer: op.issuer, scope: 'openid profile email offline_access' });
+    const rp = createRpApp({ issuer: op.issuer, scope: 'openid profile email offline_access', logger: undefined });
     const started = await startLogin(rp, op);
     const pending = JSON.stringify(await rp.sessions());
     const verifier = /"codeVerifier":"([^"]+)"/.exec(pending)?.[1];
