@@ -10,6 +10,8 @@ export default defineConfig({
     hookTimeout: 60_000,
     fileParallelism: false,
     pool: 'forks',
+    // Drops oidc-provider's "Unsupported runtime, use Node.js v22" line from every test file's output.
+    setupFiles: ['example-app/quiet-runtime-warning.ts'],
     reporters: ['default'],
   },
 });

@@ -16,6 +16,8 @@ export default defineConfig({
     testTimeout: 20_000,
     hookTimeout: 20_000,
     pool: 'forks',
+    // Drops oidc-provider's "Unsupported runtime, use Node.js v22" line from every test file's output.
+    setupFiles: ['example-app/quiet-runtime-warning.ts'],
     reporters: ['default'],
   },
 });

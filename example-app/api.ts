@@ -28,17 +28,24 @@ export function apiRoutes(app: Express, apiGuard: RequestHandler, dpopGuard?: Re
 async function callOwnApi(req: Request, selfUrl: string): Promise<{ status: number; body: unknown; scheme: string; path: string }> {
   // A token with at least 60 s left (refreshed first if needed), so it cannot expire on the way. With a
   // DPoP-bound token, fetch() adds a proof for this very request (and retries once if the API wants a nonce).
-  const token = await req.oidc!.getBoundAccessToken();
+  const token = await req.oidc.getBoundAccessToken();
   const path = token.tokenType === 'DPoP' ? '/api/dpop/things' : '/api/things';
   const response = await token.fetch(new URL(path, selfUrl), { headers: { accept: 'application/json' }, signal: AbortSignal.timeout(5000) });
   return { status: response.status, body: await response.json().catch(() => null), scheme: token.tokenType, path };
 }
 
-/** `selfUrl`: where this process listens (not BASE_URL, which may be a proxy in front of it). */
-export function apiPage(app: Express, requireAuth: RequestHandler, selfUrl: () => string): void {
+/**
+ * `selfUrl`: where this process listens (not BASE_URL, which may be a proxy in front of it). `bearer`: the
+ * API guard accepts access tokens (it needs the client secret to introspect the dev IdP's opaque tokens).
+ */
+export function apiPage(app: Express, requireAuth: RequestHandler, selfUrl: () => string, bearer: boolean): void {
+  const apiGuard = bearer
+    ? html`<code>auth.requireAuth({ bearer: { audience, introspection } })</code>: a browser session or an access token (checked at the IdP's introspection endpoint)`
+    : html`<code>auth.requireAuth()</code>: a browser session only (a public client cannot introspect tokens)`;
   app.get('/api', requireAuth, (req, res, next) => {
     callOwnApi(req, selfUrl()).then(({ status, body, scheme, path }) => {
       res.send(layout(req, 'API call', html`<div class="card">
+        <p class="muted" id="api-guard">This page is guarded by <code>auth.requireAuth()</code>. The API it calls, <code>/api/things</code> (or <code>/api/dpop/things</code> for a DPoP-bound token), is guarded by ${apiGuard}.</p>
         <p>The server called <code>GET ${path}</code> with <code id="api-scheme">Authorization: ${scheme} &lt;your access token&gt;</code>${scheme === 'DPoP'
           ? html` and a <code>DPoP</code> proof signed with this session's key; that route is guarded by <code>requireBearer({ dpop: { required: true } })</code>` : ''}.</p>
         <p>Status <strong id="api-status">${status}</strong></p>

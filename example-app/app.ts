@@ -15,9 +15,13 @@ import type { Logger, OidcMiddleware, OidcOptions, RefreshLock, SessionIndex } f
 import { createTestIdp } from 'oidc-session/testing';
 import type { TestIdp, TestIdpOptions } from 'oidc-session/testing';
 import { apiPage, apiRoutes } from './api.js';
+import { FAVICON_SVG } from './html.js';
 import { adminRoutes, errorPages, home, logoutRoutes, profile } from './pages.js';
 import { sessionRoutes } from './sessions.js';
 import { tokenRoutes } from './tokens.js';
+
+/** Claims the embedded dev IdP releases at userinfo only, never in the ID token. */
+export const USERINFO_ONLY_CLAIMS = ['email', 'email_verified'] as const;
 
 export interface RealIdp {
   issuer: string;
@@ -90,6 +94,8 @@ async function startDevIdp(baseUrl: string, options: Partial<TestIdpOptions> = {
   const idp = await createTestIdp({
     title: 'Dev IdP',
     accessTokenTtl: 300,
+    // As many IdPs do, some claims come from the userinfo endpoint only: /profile shows the difference.
+    userinfoOnlyClaims: [...USERINFO_ONLY_CLAIMS],
     clients: [{
       client_id: 'example-app',
       client_secret: clientSecret,
@@ -174,9 +180,13 @@ export async function startExampleApp(options: ExampleAppOptions = {}): Promise<
 
   app.use(auth);
 
-  const settings = { devUsers: dev?.users, logger };
+  const settings = { devUsers: dev?.users, logger, userinfoOnly: dev ? [...USERINFO_ONLY_CLAIMS] : [] };
+  // Browsers ask for it on every first visit; the pages link an inline icon, this answers the others.
+  app.get('/favicon.ico', (_req, res) => {
+    res.set('Cache-Control', 'public, max-age=86400').type('image/svg+xml').send(FAVICON_SVG);
+  });
   app.get('/', home(settings));
-  app.get('/profile', auth.requireAuth(), profile);
+  app.get('/profile', auth.requireAuth(), profile(settings));
   tokenRoutes(app, auth.requireAuth());
   adminRoutes(app);
   sessionRoutes(app, auth, auth.requireAuth());
@@ -188,8 +198,8 @@ export async function startExampleApp(options: ExampleAppOptions = {}): Promise<
     : undefined;
   apiRoutes(app, bearer ? auth.requireAuth({ bearer: { ...bearer, dpop: {} } }) : auth.requireAuth(),
     // A DPoP-only copy of the API: a token without a proof (or a Bearer token) is refused.
-    bearer ? requireBearer({ issuer: idp.issuer, ...bearer, dpop: { required: true } }) : undefined);
-  apiPage(app, auth.requireAuth(), () => url);
+    bearer ? requireBearer({ issuer: idp.issuer, ...bearer, baseUrl, dpop: { required: true } }) : undefined);
+  apiPage(app, auth.requireAuth(), () => url, Boolean(bearer));
   logoutRoutes(app);
   const { notFound, onError } = errorPages(settings);
   app.use(notFound);

@@ -57,7 +57,21 @@ button,.button{font:inherit;font-size:.9rem;padding:.3rem .8rem;border-radius:6p
 button.secondary{background:#fff;color:#1f2937;border-color:#d1d5db}
 header button.secondary{background:transparent;color:#e5e7eb;border-color:#4b5563}
 form.inline{display:inline;margin:0}
+.hint{font-size:.85rem}
+@media (max-width:40rem){
+header .bar{gap:.35rem .75rem;padding:.5rem .75rem}
+header .who{margin-left:0;width:100%;flex-wrap:wrap}
+main{margin:1rem auto;padding:0 .6rem}
+.card{padding:.75rem}
+pre{white-space:pre-wrap;overflow-wrap:anywhere}
+td{overflow-wrap:anywhere}td:first-child code{overflow-wrap:normal}
+th,td{padding:.3rem .35rem}
+}
 `;
+
+/** A small key, inline: pages link it, and GET /favicon.ico answers with it (no 404 in the console). */
+export const FAVICON_SVG = '<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 32 32"><rect width="32" height="32" rx="6" fill="#2563eb"/><circle cx="12" cy="16" r="6" fill="none" stroke="#fff" stroke-width="3"/><path d="M18 16h10M24 16v5M28 16v4" stroke="#fff" stroke-width="3"/></svg>';
+const FAVICON_LINK = `data:image/svg+xml,${encodeURIComponent(FAVICON_SVG)}`;
 
 // A page restored from the back/forward cache would show who was logged in before a logout: reload it.
 const BFCACHE_RELOAD = `addEventListener('pageshow', (e) => { if (e.persisted) location.reload(); });`;
@@ -66,7 +80,7 @@ function nav(req: Request): Html {
   const user = req.user;
   const who = user
     ? html`<span id="who">${String(user.name ?? user.preferred_username ?? user.sub)}</span>
-      <form class="inline" method="post" action="/logout"><button class="secondary" id="logout-local">Log out</button></form>
+      <form class="inline" method="post" action="/logout?returnTo=%2F%3Flogged-out%3Dlocal"><button class="secondary" id="logout-local" title="Ends the session in this app only; the IdP still remembers you">Log out</button></form>
       <form class="inline" method="post" action="/logout/idp"><button class="secondary" id="logout-idp">Log out at the IdP too</button></form>`
     : html`<a class="button" id="login" href="/login">Log in</a>`;
   return html`<header><div class="bar">
@@ -84,6 +98,7 @@ export function layout(req: Request, title: string, body: Html): string {
 <meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <title>${title} · oidc-session example</title>
+<link rel="icon" href="${FAVICON_LINK}">
 <style>${trusted(CSS)}</style>
 <script>${trusted(BFCACHE_RELOAD)}</script>
 </head>

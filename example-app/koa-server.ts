@@ -12,6 +12,7 @@
  *   REDIS_URL                                         sessions, logout index and refresh lock in Redis
  *   SESSION_SECRET                                    cookie signing key; default: random for each run
  */
+import './quiet-runtime-warning.js';
 import { randomBytes } from 'node:crypto';
 import type { Server } from 'node:http';
 import Router from '@koa/router';

@@ -9,7 +9,13 @@ export interface PageSettings {
   /** "alice / alice (admin), bob / bob (user)" when the embedded dev IdP runs. */
   devUsers: string | undefined;
   logger: Logger;
+  /** Claims the embedded dev IdP releases at userinfo only (none with your own IdP). */
+  userinfoOnly: readonly string[];
 }
+
+const LOGOUT_NOTE = html`<strong>Log out</strong> ends the session in this app only. Your session at the IdP stays,
+  so logging in again (or opening <a href="/profile">Profile</a>) signs you straight back in without a password.
+  <strong>Log out at the IdP too</strong> ends both.`;
 
 const TIMESTAMPS = new Set(['exp', 'iat', 'nbf', 'auth_time', 'updated_at']);
 
@@ -28,11 +34,18 @@ function origin(name: string, idToken: Record<string, unknown>, user: Record<str
 
 export function home(settings: PageSettings): RequestHandler {
   return (req, res) => {
+    // The IdP's logout sends the browser back to /?state=...: nothing to read there, so show a clean URL.
+    if (typeof req.query.state === 'string') return res.redirect(303, '/?logged-out=idp');
     const user = req.user;
+    const loggedOut = req.query['logged-out'];
+    const afterLogout = loggedOut === 'local'
+      ? html`<div class="card notice" id="logged-out-local"><p>You are logged out of this app. ${LOGOUT_NOTE}</p></div>`
+      : loggedOut === 'idp' ? html`<div class="card notice" id="logged-out-idp"><p>You are logged out of this app and at the IdP: the next login asks for your password.</p></div>` : '';
     const body = user
       ? html`<div class="card"><p id="status">You are logged in as <strong>${String(user.name ?? user.sub)}</strong>${user.email ? html` (${String(user.email)})` : ''} at <code>${user.iss}</code>.</p>
-          <p>See your <a href="/profile">claims</a>, your <a href="/tokens">tokens</a>, the <a href="/admin">admin page</a> (role <code>admin</code> only) and an <a href="/api">API call</a> made with your access token.</p></div>`
-      : html`<div class="card"><p id="status">You are not logged in.</p>
+          <p>See your <a href="/profile">claims</a>, your <a href="/tokens">tokens</a>, the <a href="/admin">admin page</a> (role <code>admin</code> only) and an <a href="/api">API call</a> made with your access token.</p>
+          <p class="muted hint" id="logout-note">${LOGOUT_NOTE}</p></div>`
+      : html`${afterLogout}<div class="card"><p id="status">You are not logged in.</p>
           <p><a class="button" href="/login?returnTo=/profile">Log in</a></p>
           ${settings.devUsers ? html`<p class="muted">Dev IdP users: ${settings.devUsers}.</p>` : ''}</div>`;
     res.send(layout(req, 'Home', html`${body}
@@ -41,15 +54,22 @@ export function home(settings: PageSettings): RequestHandler {
   };
 }
 
-export const profile: RequestHandler = (req, res) => {
-  const idToken = (req.oidc?.idTokenClaims ?? {}) as Record<string, unknown>;
-  const user = (req.user ?? {}) as Record<string, unknown>;
-  const names = [...new Set([...Object.keys(user), ...Object.keys(idToken)])];
-  const rows = names.map((name) => html`<tr><td><code>${name}</code></td><td>${display(name, user[name] ?? idToken[name])}</td><td>${origin(name, idToken, user)}</td></tr>`);
-  res.send(layout(req, 'Profile', html`<div class="card">
-    <p class="muted"><code>req.user</code> is the ID token's claims (protocol claims left out) merged with what the userinfo endpoint returned at login.</p>
-    <table id="claims"><tr><th>Claim</th><th>Value</th><th>From</th></tr>${rows}</table></div>`));
-};
+export function profile(settings: PageSettings): RequestHandler {
+  return (req, res) => {
+    const idToken = (req.oidc.idTokenClaims ?? {}) as Record<string, unknown>;
+    const user = (req.user ?? {}) as Record<string, unknown>;
+    const names = [...new Set([...Object.keys(user), ...Object.keys(idToken)])];
+    const rows = names.map((name) => html`<tr><td><code>${name}</code></td><td>${display(name, user[name] ?? idToken[name])}</td><td>${origin(name, idToken, user)}</td></tr>`);
+    const devNote = settings.userinfoOnly.length
+      ? html`<p class="muted" id="userinfo-note">The embedded dev IdP releases ${settings.userinfoOnly.map((c, i) => html`${i ? ', ' : ''}<code>${c}</code>`)} at its userinfo endpoint only, as many IdPs do:
+        they are not in the ID token, and reach <code>req.user</code> because oidc-session calls userinfo at login (<code>fetchUserinfo</code>, default true).</p>`
+      : '';
+    res.send(layout(req, 'Profile', html`<div class="card">
+      <p class="muted"><code>req.user</code> is the ID token's claims (protocol claims left out) merged with what the userinfo endpoint returned at login.</p>
+      ${devNote}
+      <table id="claims"><tr><th>Claim</th><th>Value</th><th>From</th></tr>${rows}</table></div>`));
+  };
+}
 
 export function adminRoutes(app: Express): void {
   // requireRoles() implies requireAuth(): logged out -> login; logged in without the role -> 403.
@@ -90,6 +110,6 @@ export function errorPages(settings: PageSettings): { notFound: RequestHandler; 
 /** Local logout is the library's own route (POST /logout); this one also ends the session at the IdP. */
 export function logoutRoutes(app: Express): void {
   app.post('/logout/idp', (_req, res, next) => {
-    res.oidc?.logout({ idpLogout: true }).catch(next);
+    res.oidc.logout({ idpLogout: true }).catch(next);
   });
 }

@@ -9,6 +9,7 @@
  *   REDIS_URL                                         sessions, logout index and refresh lock in Redis
  *   SESSION_SECRET                                    default: random for each run
  */
+import './quiet-runtime-warning.js';
 import { startExampleApp } from './app.js';
 import type { RealIdp } from './app.js';
 

@@ -1,3 +1,4 @@
+import { createDefaultLogger } from './default-logger.js';
 import { OidcError } from './errors.js';
 import type { Logger } from './options.js';
 
@@ -7,7 +8,6 @@ export const PROTECTED_AUTHORIZATION_PARAMS: ReadonlySet<string> = new Set([
   'code_challenge_method', 'request', 'request_uri', 'client_secret',
 ]);
 const LOOPBACK_HOSTS = new Set(['127.0.0.1', 'localhost', '[::1]']);
-const SILENT_LOGGER: Logger = { debug() {}, info() {}, warn() {}, error() {} };
 
 export function invalid(message: string): OidcError {
   return new OidcError('ERR_OIDC_INVALID_CONFIG', `oidc(): ${message}`);
@@ -77,7 +77,7 @@ export function stringRecord(value: unknown, name: string): Record<string, strin
 }
 
 export function resolveLogger(value: unknown): Logger {
-  if (value === undefined) return SILENT_LOGGER;
+  if (value === undefined) return createDefaultLogger();
   const logger = value as Partial<Logger>;
   for (const level of ['debug', 'info', 'warn', 'error'] as const) {
     if (typeof logger[level] !== 'function') throw invalid(`"logger.${level}" must be a function`);

@@ -2,6 +2,7 @@ import type { Configuration } from 'openid-client';
 import { claimPath, invalid, isLoopbackHost, numberInRange, optionalBoolean, optionalFunction, optionalString, parseUrl, PROTECTED_AUTHORIZATION_PARAMS, resolveLogger, routePath } from './config-validators.js';
 import { resolveDpop } from './dpop-keys.js';
 import type { ResolvedDpop } from './dpop-keys.js';
+import { eocReplacement, MIGRATION_GUIDE } from './eoc-options.js';
 import { MemoryLock } from './lock.js';
 import type { RefreshLock } from './lock.js';
 import type { ClientAuthMethod, Clock, Logger, LoginEvent, LogoutEvent, OidcOptions, RefreshEvent } from './options.js';
@@ -91,7 +92,10 @@ export { isLoopbackHost, PROTECTED_AUTHORIZATION_PARAMS } from './config-validat
 export function resolveConfig(options: OidcOptions): ResolvedConfig {
   if (typeof options !== 'object' || options === null) throw invalid('options must be an object');
   for (const key of Object.keys(options)) {
-    if (!KNOWN_OPTIONS.has(key)) throw invalid(`unknown option "${key}"`);
+    if (KNOWN_OPTIONS.has(key)) continue;
+    const replacement = eocReplacement(key);
+    if (replacement) throw invalid(`"${key}" is an express-openid-connect option: ${replacement} (see ${MIGRATION_GUIDE})`);
+    throw invalid(`unknown option "${key}"`);
   }
   const baseUrl = parseUrl(options.baseUrl, 'baseUrl');
   const routes = options.routes ?? {};

@@ -27,6 +27,8 @@ import { neverReachedIdp, toIdpError } from './upstream-error.js';
 import { loginRetryPage } from './login-retry-page.js';
 import { ClaimsCache } from './user.js';
 import { UserSessions } from './user-sessions.js';
+import type { IdTokenClaims, UserinfoClaims } from './claims.js';
+import type { OidcUser } from './user.js';
 
 export type { DestroySession } from './backchannel-route.js';
 export type RouteName = 'login' | 'callback' | 'logout' | 'backchannelLogout';
@@ -70,6 +72,23 @@ function tokenSet(auth: AuthenticatedSession): TokenSet {
     ...(auth.scope ? { scope: auth.scope } : {}),
     ...(auth.tokenType ? { tokenType: auth.tokenType } : {}),
   };
+}
+
+/**
+ * A callback without its pending login. A session that holds nothing of ours means the browser did not
+ * send the session cookie back (or the store lost it): a different code than a state we do not know.
+ */
+function missingTransaction(req: HttpRequest, data: OidcSessionData | undefined): OidcError {
+  if (data === undefined) {
+    const cookies = req.header('cookie') ? 'the session it sent holds no pending login' : 'the request carried no cookies at all';
+    return new OidcError(
+      'ERR_OIDC_NO_SESSION_COOKIE',
+      `The callback arrived without the session of the login (${cookies}). Usual causes: the callback URL's host name ` +
+        'differs from the one /login was opened on (127.0.0.1 vs localhost), the cookie\'s domain or path does not cover ' +
+        'the callback, SameSite=Strict, a Secure cookie over http (behind a proxy: trust proxy), or the session store lost it.',
+    );
+  }
+  return new OidcError('ERR_OIDC_MISSING_TRANSACTION', 'No pending login matches this callback (unknown, expired or already used "state")');
 }
 
 /**
@@ -136,6 +155,7 @@ export class OidcEngine {
   }
 
   async login(req: HttpRequest, session: SessionPort, overrides: LoginOverrides = {}): Promise<HttpResult> {
+    session.assertCookieDeliverable?.();
     const query = new URLSearchParams(overrides.fromPage ? '' : rawQuery(req.url));
     const returnTo = safeReturnTo(overrides.returnTo ?? query.get('returnTo'), this.cfg.origin) ?? '/';
     const params = { ...allowedLoginParams(query, this.cfg.loginParams), ...overrides.authorizationParams };
@@ -148,6 +168,7 @@ export class OidcEngine {
     session.write(data);
     if (holdsOnlyPendingLogins(data, session.readAppData())) session.expireAfter(this.cfg.transactionTtlSec * 1000);
     await session.save();
+    this.cfg.logger.debug('oidc-session: login started, redirecting to the IdP', { provider: provider.settings.id, silent: overrides.silent === true });
     return redirect(request.url.href);
   }
 
@@ -169,9 +190,10 @@ export class OidcEngine {
     params.delete(RESUBMIT_MARKER);
     const data = session.read();
     const { tx, rest } = takeTransaction(data, state);
+    this.cfg.logger.debug('oidc-session: callback', { method: req.method, pendingLogins: Object.keys(data?.transactions ?? {}).length, matched: tx !== undefined });
     if (!tx) {
       if (req.method === 'POST' && !resubmitted) return resubmitPage(pathOf(req.originalUrl), params);
-      throw new OidcError('ERR_OIDC_MISSING_TRANSACTION', 'No pending login matches this callback (unknown, expired or already used "state")');
+      throw missingTransaction(req, data);
     }
     return withCallbackClaim(this.cfg.lock, session, state, this.cfg.transactionTtlSec * 1000, async () => {
       session.write({ ...data, transactions: rest });
@@ -223,7 +245,9 @@ export class OidcEngine {
     if (this.cfg.onLogin) {
       let user: unknown;
       try {
-        user = await this.cfg.onLogin({ claims: result.claims, userinfo: result.userinfo, tokens: tokenSet(auth), provider: auth.provider, req: appReq });
+        const claims = result.claims as IdTokenClaims;
+        const userinfo = result.userinfo as UserinfoClaims | undefined;
+        user = await this.cfg.onLogin({ claims, userinfo, tokens: tokenSet(auth), provider: auth.provider, req: appReq });
       } catch (err) {
         throw err instanceof OidcError ? err : new OidcError('ERR_OIDC_LOGIN_REFUSED', 'The application refused this login', { cause: err });
       }
@@ -254,7 +278,7 @@ export class OidcEngine {
     req: HttpRequest,
     session: SessionPort,
     appReq?: unknown,
-    user?: Record<string, unknown>,
+    user?: OidcUser,
     overrides: LogoutOverrides = {},
   ): Promise<HttpResult> {
     if (isCrossSite(req, this.cfg.origin)) {
@@ -322,7 +346,7 @@ export class OidcEngine {
     const onRefresh = this.cfg.onRefresh;
     const notify = onRefresh
       ? (fresh: AuthenticatedSession) =>
-          onRefresh({ claims: { ...this.claims.get(fresh.idToken) }, tokens: tokenSet(fresh), provider: fresh.provider, req: appReq })
+          onRefresh({ claims: { ...this.claims.get(fresh.idToken) } as IdTokenClaims, tokens: tokenSet(fresh), provider: fresh.provider, req: appReq })
       : undefined;
     return this.refresher.fresh(session, auth, minTtlSec, notify);
   }

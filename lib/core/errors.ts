@@ -7,6 +7,7 @@ export const ERROR_STATUS = {
   ERR_OIDC_INVALID_CONFIG: 500,
   ERR_OIDC_NO_SESSION: 500,
   ERR_OIDC_NOT_MOUNTED: 500,
+  ERR_OIDC_INSECURE_COOKIE: 500,
   ERR_OIDC_SESSION_STORE: 500,
   ERR_OIDC_STORE_UNAVAILABLE: 503,
   ERR_OIDC_DISCOVERY_FAILED: 502,
@@ -14,6 +15,7 @@ export const ERROR_STATUS = {
   ERR_OIDC_UNKNOWN_PROVIDER: 400,
   ERR_OIDC_INVALID_CALLBACK: 400,
   ERR_OIDC_MISSING_TRANSACTION: 400,
+  ERR_OIDC_NO_SESSION_COOKIE: 400,
   ERR_OIDC_INVALID_GRANT: 400,
   ERR_OIDC_ACCESS_DENIED: 401,
   ERR_OIDC_IDP_ERROR: 502,
@@ -39,8 +41,10 @@ export const ERROR_STATUS = {
   ERR_OIDC_INTROSPECTION_FAILED: 502,
 } as const;
 
+/** The stable error codes (docs/errors.md lists each with its status and cause). */
 export type OidcErrorCode = keyof typeof ERROR_STATUS;
 
+/** What an OidcError may carry besides its code and message. */
 export interface OidcErrorOptions {
   cause?: unknown;
   /** Extra response headers, honoured by Express's default error handler (`err.headers`). */
@@ -51,6 +55,10 @@ export interface OidcErrorOptions {
   idpErrorDescription?: string;
 }
 
+/**
+ * The one error class: `code` (stable, switch on it), `status` / `statusCode` (what the adapters answer),
+ * `expose` (whether the message may be shown to the user: 4xx only), `headers`, and the original `cause`.
+ */
 export class OidcError extends Error {
   readonly code: OidcErrorCode;
   readonly status: number;
@@ -73,6 +81,7 @@ export class OidcError extends Error {
   }
 }
 
+/** Type guard: `value` is an OidcError (of this copy of the library). */
 export function isOidcError(value: unknown): value is OidcError {
   return value instanceof OidcError;
 }

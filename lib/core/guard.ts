@@ -5,6 +5,7 @@ import type { HttpRequest, HttpResult } from './http.js';
 import type { LoginContext } from './login-context.js';
 import type { StepUpRequirement } from './step-up.js';
 
+/** Options of `requireAuth()` (Express `auth.requireAuth(options)`, Koa likewise). */
 export interface RequireAuthOptions extends StepUpRequirement {
   /** Refresh an expired access token before the handler runs. Default: the `oidc()` option `autoRefresh`. */
   autoRefresh?: boolean;

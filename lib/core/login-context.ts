@@ -1,4 +1,4 @@
-import type { JWTPayload } from 'jose';
+import type { IdTokenClaims } from './claims.js';
 import type { OidcEngine } from './engine.js';
 import { OidcError } from './errors.js';
 import { boundAccessToken } from './bound-token.js';
@@ -97,6 +97,7 @@ export abstract class LoginContext<User extends OidcUser = OidcUser> {
     return auth ? this.engine.cfg.providers.find((p) => p.id === auth.provider)?.scope : undefined;
   }
 
+  /** True when the session holds a login (within its absolute lifetime) for one of this instance's IdPs. */
   isAuthenticated(): boolean {
     return this.auth !== undefined;
   }
@@ -116,19 +117,22 @@ export abstract class LoginContext<User extends OidcUser = OidcUser> {
   }
 
   /** All claims of the (verified) ID token, protocol claims included. */
-  get idTokenClaims(): JWTPayload | undefined {
+  get idTokenClaims(): IdTokenClaims | undefined {
     const auth = this.auth;
-    return auth ? this.engine.claims.get(auth.idToken) : undefined;
+    return auth ? (this.engine.claims.get(auth.idToken) as IdTokenClaims) : undefined;
   }
 
+  /** The raw ID token (for `id_token_hint`, or to hand to a backend); undefined when logged out. */
   get idToken(): string | undefined {
     return this.auth?.idToken;
   }
 
+  /** The access token as stored, possibly expired: prefer `getAccessToken()`, which refreshes it. */
   get accessToken(): string | undefined {
     return this.auth?.accessToken;
   }
 
+  /** The refresh token, when the IdP issued one (scope `offline_access` at most IdPs). */
   get refreshToken(): string | undefined {
     return this.auth?.refreshToken;
   }

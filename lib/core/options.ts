@@ -1,8 +1,10 @@
 import type { Configuration } from 'openid-client';
 import type { DpopOption } from './dpop-keys.js';
+import type { IdTokenClaims, UserinfoClaims } from './claims.js';
 import type { RefreshLock } from './lock.js';
 import type { RequestObjectOptions } from './request-object.js';
 import type { SessionIndex } from './session-index.js';
+import type { OidcUser } from './user.js';
 
 /** How the client authenticates at the token endpoint. */
 export type ClientAuthMethod = 'client_secret_basic' | 'client_secret_post' | 'private_key_jwt' | 'none';
@@ -20,21 +22,28 @@ export interface TokenSet {
 
 /** What `onLogin` receives. `req` is the framework's request (Express `Request`, Koa `Context`). */
 export interface LoginEvent<Req = unknown> {
-  claims: Record<string, unknown>;
-  userinfo: Record<string, unknown> | undefined;
+  /** The verified ID token's claims, protocol claims included. */
+  claims: IdTokenClaims;
+  /** The userinfo response; undefined with `fetchUserinfo: false`. */
+  userinfo: UserinfoClaims | undefined;
   tokens: TokenSet;
+  /** The provider id (`default` with a single IdP). */
   provider: string;
   req: Req;
 }
 
-export interface LogoutEvent<Req = unknown> {
-  user: Record<string, unknown> | undefined;
+/** What `onLogout` receives. */
+export interface LogoutEvent<Req = unknown, User = OidcUser> {
+  /** The user who logged out; undefined when nobody was logged in. */
+  user: User | undefined;
   provider: string | undefined;
   req: Req;
 }
 
+/** What `onRefresh` receives. */
 export interface RefreshEvent<Req = unknown> {
-  claims: Record<string, unknown>;
+  /** The claims of the ID token in effect after the refresh. */
+  claims: IdTokenClaims;
   tokens: TokenSet;
   provider: string;
   req: Req;
@@ -82,6 +91,7 @@ export interface NamedProviderOptions extends ProviderOptions {
   id: string;
 }
 
+/** Paths of the routes the middleware answers, relative to where it is mounted. */
 export interface RouteOptions {
   /** Default `/login`. */
   login?: string;
@@ -100,13 +110,22 @@ export type Clock = () => number;
 
 /** Where the library reports what happened. Never receives tokens, codes or secrets. */
 export interface Logger {
+  /** Tracing: every step of a login, refresh and logout. */
   debug(message: string, fields?: Record<string, unknown>): void;
+  /** A login, a logout, a back-channel logout. */
   info(message: string, fields?: Record<string, unknown>): void;
+  /** Something to fix: an insecure cookie setting, a failed login, a failed revocation. */
   warn(message: string, fields?: Record<string, unknown>): void;
+  /** Reserved for failures of the library itself. */
   error(message: string, fields?: Record<string, unknown>): void;
 }
 
-export interface OidcOptions<Req = unknown> extends Partial<ProviderOptions> {
+/**
+ * The options of `oidc()`, validated once when it is called (a mistake throws ERR_OIDC_INVALID_CONFIG
+ * naming the option). `Req` is the framework's request handed to the hooks; `User` is what `req.user`
+ * is and what `onLogin` must return (see {@link OidcUser} for declaring your own claims).
+ */
+export interface OidcOptions<Req = unknown, User = OidcUser> extends Partial<ProviderOptions> {
   /** Several IdPs in one app, instead of the top-level issuer/clientId options. */
   providers?: NamedProviderOptions[];
   /** The app's external origin (and optional path prefix); redirect_uri = baseUrl + routes.callback. */
@@ -144,7 +163,10 @@ export interface OidcOptions<Req = unknown> extends Partial<ProviderOptions> {
   customFetch?: typeof fetch;
   /** Milliseconds since the epoch. Default `Date.now`. */
   clock?: Clock;
-  /** Default: silent. */
+  /**
+   * Where warnings and traces go. Default: each distinct warning once through `console.warn`, traces
+   * through the `debug` package (`DEBUG=oidc-session:*`). A logger you pass receives everything instead.
+   */
   logger?: Logger;
   /**
    * DPoP (RFC 9449) for the session's tokens: the code grant, every refresh and userinfo carry a proof,
@@ -174,11 +196,12 @@ export interface OidcOptions<Req = unknown> extends Partial<ProviderOptions> {
   attemptSilentLogin?: boolean;
   /**
    * Called after a successful callback, before the session is created. Return the user object to keep
-   * (it becomes `req.user`), or throw / return false to refuse the login (403, no session).
+   * (it becomes `req.user`; typed as your declared {@link OidcUser}), return nothing to keep the claims,
+   * or throw / return false to refuse the login (403, no session).
    */
-  onLogin?: (event: LoginEvent<Req>) => Record<string, unknown> | false | undefined | void | Promise<Record<string, unknown> | false | undefined | void>;
+  onLogin?: (event: LoginEvent<Req>) => User | false | undefined | void | Promise<User | false | undefined | void>;
   /** Called at logout, after the local session is destroyed. */
-  onLogout?: (event: LogoutEvent<Req>) => void | Promise<void>;
+  onLogout?: (event: LogoutEvent<Req, User>) => void | Promise<void>;
   /** Called after tokens were refreshed. */
   onRefresh?: (event: RefreshEvent<Req>) => void | Promise<void>;
 }

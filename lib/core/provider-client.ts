@@ -3,6 +3,7 @@ import { importJWK, importPKCS8 } from 'jose';
 import type { JWK, JWTVerifyGetKey } from 'jose';
 import { isLoopbackHost } from './config.js';
 import type { ResolvedConfig, ResolvedProvider } from './config.js';
+import { discoveryError } from './discovery-error.js';
 import { OidcError } from './errors.js';
 import { providerKeys } from './jwks.js';
 import { limitedFetch } from './limited-fetch.js';
@@ -111,14 +112,18 @@ export class ProviderClient {
       const issuerUrl = new URL(settings.issuer as string);
       const execute = allowsHttp(settings, issuerUrl) ? [client.allowInsecureRequests] : [];
       const auth = await clientAuth(settings);
+      const fetchImpl = limitedFetch(cfg.customFetch ?? fetch);
+      // What the discovery request got back, so a failure can say it (openid-client does not always keep it).
+      let answer: Response | undefined;
+      const recording = (async (...args: Parameters<typeof fetch>) => (answer = await fetchImpl(...args))) as typeof fetch;
       try {
         config = await client.discovery(issuerUrl, settings.clientId, metadata, auth, {
           timeout: cfg.httpTimeoutMs / 1000,
           execute,
-          [client.customFetch]: limitedFetch(cfg.customFetch ?? fetch) as unknown as client.CustomFetch,
+          [client.customFetch]: recording as unknown as client.CustomFetch,
         });
       } catch (err) {
-        throw toIdpError(err, 'discovery');
+        throw discoveryError(err, issuerUrl, cfg.httpTimeoutMs, answer);
       }
       config.timeout = cfg.httpTimeoutMs / 1000;
     }
@@ -142,6 +147,7 @@ export class ProviderClient {
     const label = (cfg.multiProvider ? `providers[${cfg.providers.indexOf(settings)}].` : '') + 'requestObject';
     if (ro) assertRequestObjectSupported(ro, server, settings.pushedAuthorizationRequests, label);
     const requestObjectKeyValue = ro ? await requestObjectKey(ro, label) : undefined;
+    cfg.logger.debug('oidc-session: discovered the IdP', { provider: settings.id, issuer: server.issuer });
     return { settings, config, issuer: server.issuer, metadata: server, jwks: keys.idTokens, logoutTokenKeys: keys.anonymous, requestObjectKey: requestObjectKeyValue };
   }
 }

@@ -73,12 +73,15 @@ export interface OidcSessionData {
 export interface SessionPort {
   /** The session id (the store key). */
   id(): string;
+  /** Our data in the request's session, as loaded. */
   read(): OidcSessionData | undefined;
   /** What the store holds for this session now (null when it no longer exists), without touching the request's copy. */
   readStored(): Promise<OidcSessionData | undefined | null>;
+  /** Replaces our data in the request's session (undefined removes it); saved by save(). */
   write(data: OidcSessionData | undefined): void;
   /** The app's own data in the session (every key but ours and the cookie). */
   readAppData(): Record<string, unknown>;
+  /** Puts the app's own keys back (after a regenerate, `keepSessionData`). */
   writeAppData(data: Record<string, unknown>): void;
   /** New session id, empty data and the app's usual lifetime: the fixation defence at login. */
   regenerate(): Promise<void>;
@@ -87,6 +90,14 @@ export interface SessionPort {
    * lifetime: for a session that holds nothing but pending logins. Applies from the next save().
    */
   expireAfter(ttlMs: number): void;
+  /** Writes the session to its store now. */
   save(): Promise<void>;
+  /** Deletes the session from its store (logout). */
   destroy(): Promise<void>;
+  /**
+   * Throws ERR_OIDC_INSECURE_COOKIE when the session cookie cannot reach the browser from this request
+   * (a Secure cookie on a request the framework sees as plain http), before a login is started that
+   * could only fail at the callback.
+   */
+  assertCookieDeliverable?(): void;
 }

@@ -10,9 +10,11 @@ export interface SessionOwner {
  * in the store directly instead of every request asking "was I logged out?".
  */
 export interface SessionIndex {
+  /** Remembers that `sessionId` holds the login of `owner`, for `ttlSec` seconds. */
   add(owner: SessionOwner, sessionId: string, ttlSec: number): Promise<void>;
   /** Session ids for an (iss, sid) and/or (iss, sub) pair. */
   find(query: { iss: string; sid?: string; sub?: string }): Promise<string[]>;
+  /** Forgets `sessionId` for `owner` (at logout). */
   remove(owner: { iss: string; sid?: string; sub?: string }, sessionId: string): Promise<void>;
 }
 

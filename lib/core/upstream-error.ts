@@ -53,6 +53,10 @@ const AUTHORIZATION_ERRORS = new Set([
 export function shownErrorCode(error: string): string {
   return AUTHORIZATION_ERRORS.has(error) ? error : 'an unregistered error code';
 }
+/** A 401 / invalid_client from the token endpoint is nearly always the client's credentials or auth method. */
+const CLIENT_AUTH_HINT =
+  ': the IdP did not accept the client\'s credentials. Check "clientSecret" (the client\'s current secret at the IdP) and ' +
+  '"clientAuthMethod" (client_secret_basic by default; some IdPs register clients for client_secret_post)';
 
 function errorCode(err: unknown): string | undefined {
   const code = (err as { code?: unknown } | null)?.code;
@@ -117,7 +121,8 @@ export function toIdpError(err: unknown, phase: IdpPhase): OidcError {
         idpError: err.error,
       });
     }
-    return new OidcError(PHASE_CODE[phase], `The IdP's ${label} answered with an error (${err.error}, HTTP ${err.status})`, {
+    const hint = (err.status === 401 || err.error === 'invalid_client') && phase !== 'revocation' ? CLIENT_AUTH_HINT : '';
+    return new OidcError(PHASE_CODE[phase], `The IdP's ${label} answered with an error (${err.error}, HTTP ${err.status})${hint}`, {
       cause: err,
       idpError: err.error,
     });
@@ -125,7 +130,7 @@ export function toIdpError(err: unknown, phase: IdpPhase): OidcError {
   if (err instanceof WWWAuthenticateChallengeError) {
     const hint = phase === 'userinfo'
       ? '; an access token issued for an API (authorizationParams resource/audience) is often not accepted there: set fetchUserinfo: false'
-      : '';
+      : err.status === 401 && (phase === 'token' || phase === 'refresh' || phase === 'par') ? CLIENT_AUTH_HINT : '';
     return new OidcError(PHASE_CODE[phase], `The IdP's ${label} refused the request (HTTP ${err.status})${hint}`, { cause: err });
   }
   const code = errorCode(err);

@@ -5,6 +5,7 @@ import type { HttpRequest } from './http.js';
 import { endSessionUrl, revokeTokens } from './logout.js';
 import type { AuthenticatedSession, OidcSessionData, SessionPort } from './session-data.js';
 import { buildUser } from './user.js';
+import type { OidcUser } from './user.js';
 
 /** One session of a user, as `auth.sessions.list()` shows it: never a token. */
 export interface SessionInfo {
@@ -126,7 +127,7 @@ export class UserSessions {
         const provider = await this.engine.providerClient(auth.provider).get().catch(() => undefined);
         if (provider) await revokeTokens(cfg, provider, auth);
       }
-      const user = auth.user ?? buildUser(this.engine.claims.get(auth.idToken), auth.userinfo);
+      const user = (auth.user as OidcUser | undefined) ?? buildUser(this.engine.claims.get(auth.idToken), auth.userinfo);
       await cfg.onLogout?.({ user, provider: auth.provider, req: appReq });
     }
     cfg.logger.info('oidc-session: sessions ended', { sub: query.sub, sessions: found.length });

@@ -1,14 +1,27 @@
 import { decodeJwt } from 'jose';
 import type { JWTPayload } from 'jose';
+import type { StandardClaims } from './claims.js';
 
 /** Claims that describe the token, not the user; they are left out of `req.user`. */
 export const PROTOCOL_CLAIMS: ReadonlySet<string> = new Set([
   'aud', 'azp', 'exp', 'iat', 'nbf', 'jti', 'nonce', 'at_hash', 'c_hash', 's_hash', 'auth_time', 'acr', 'amr', 'sid', 'typ',
 ]);
 
-/** The user an app sees. Apps may declare their own claims by augmenting this interface. */
-export interface OidcUser {
+/**
+ * The user an app sees as `req.user` / `ctx.state.user`: the ID token's claims without the protocol
+ * claims, merged with userinfo, or what `onLogin` returned. Declare your own claims (and the shape
+ * `onLogin` returns) by augmenting this interface, for Express and Koa alike:
+ *
+ * ```ts
+ * declare module 'oidc-session' {
+ *   interface OidcUser { roles?: string[]; tenant: string }
+ * }
+ * ```
+ */
+export interface OidcUser extends StandardClaims {
+  /** The user's stable identifier at the IdP; with `iss`, the key to store users by. */
   sub: string;
+  /** The IdP that logged the user in. */
   iss: string;
   [claim: string]: unknown;
 }

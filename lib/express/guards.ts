@@ -2,6 +2,7 @@ import type { Request, RequestHandler } from 'express';
 import { claimCheckGuard, claimEqualsGuard, claimIncludesGuard, forbidden, requireRolesGuard, requireScopesGuard } from '../core/claim-guards.js';
 import type { ClaimGuard } from '../core/claim-guards.js';
 import { failTo, failWith } from './error-headers.js';
+import { mountedContext } from './not-mounted.js';
 import { bearerGuard } from './require-bearer.js';
 import { contextOf, ensureAuthenticated, passesFast, privateNext } from './require-auth.js';
 
@@ -15,7 +16,7 @@ type Predicate = (user: Express.User, req: Request) => boolean | Promise<boolean
 function guard(check: ClaimGuard<Request>): RequestHandler {
   return (req, res, next) => {
     // Admitted with an access token (requireBearer / requireAuth({ bearer })): judge the token, not the session.
-    if (bearerGuard(req, res, next, check.reason, (claims, r) => check.allows(claims, req.oidc, r), check.scopes)) return;
+    if (bearerGuard(req, res, next, check.reason, (claims, r) => check.allows(claims, mountedContext(req), r), check.scopes)) return;
     let context;
     try {
       context = contextOf(req);

@@ -9,6 +9,7 @@ import type { OidcOptions } from '../core/options.js';
 import { ROUTE_METHODS } from '../core/routes.js';
 import { failTo } from './error-headers.js';
 import { readForm, toHttpRequest, writeResult } from './http-bridge.js';
+import { attachOidc, installNotMountedAccessors, mountedContext } from './not-mounted.js';
 import { OidcRequestContext } from './request-context.js';
 import { bearerBranch } from './require-bearer.js';
 import { ensureAuthenticated, passesFast, privateNext } from './require-auth.js';
@@ -18,18 +19,24 @@ import { guardStaleWrites } from './stale-write-guard.js';
 import { expressStoreAccess, storeOfRequest } from './store-access.js';
 import { createSessionsApi } from '../core/user-sessions.js';
 import type { SessionStoreAccess, SessionsApi } from '../core/user-sessions.js';
+import type { OidcResponseActions } from './types.js';
 import './types.js';
 
 export * from '../core/public.js';
 export { OidcRequestContext } from './request-context.js';
 export type { RequireAuthOptions } from './require-auth.js';
+export type { OidcResponseActions } from './types.js';
 export { claimEquals, claimIncludes, claimCheck, requireScopes, requireRoles } from './guards.js';
 export { requireBearer } from './require-bearer.js';
+export { requireAuth } from './standalone-require-auth.js';
 export { resilientStore } from './resilient-store.js';
 export type { ResilientStoreOptions } from './resilient-store.js';
 
-/** `oidc()` options for Express: the core options with hooks typed for Express requests. */
-export interface ExpressOidcOptions extends OidcOptions<Request> {
+/**
+ * `oidc()` options for Express: the core options with hooks typed for Express requests, and `onLogin`
+ * returning an `Express.User`.
+ */
+export interface ExpressOidcOptions extends OidcOptions<Request, Express.User> {
   /** Render your own page for login/callback/logout errors (access_denied...) instead of next(err). */
   onError?: (err: OidcError, req: Request, res: Response) => unknown;
 }
@@ -42,23 +49,8 @@ export interface OidcMiddleware extends RequestHandler {
   readonly sessions: SessionsApi;
 }
 
-
-declare global {
-  // eslint-disable-next-line @typescript-eslint/no-namespace
-  namespace Express {
-    interface Response {
-      /** Set by the `oidc()` middleware. */
-      oidc?: {
-        login(options?: LoginOptions): Promise<void>;
-        /** What the logout route does, from your own route: e.g. one button for local and one for IdP logout. */
-        logout(options?: LogoutOptions): Promise<void>;
-      };
-    }
-  }
-}
-
 /** `res.oidc`: start a login or a logout from any route. A class, so a request costs one small object. */
-class ResponseActions {
+class ResponseActions implements OidcResponseActions {
   private readonly engine: OidcEngine;
   private readonly req: Request;
   private readonly res: Response;
@@ -77,8 +69,7 @@ class ResponseActions {
 
   async logout(options: LogoutOptions = {}): Promise<void> {
     const session = expressSessionPort(this.req, this.engine.cfg.sessionKey);
-    const user = this.req.oidc?.user as Record<string, unknown> | undefined;
-    writeResult(this.res, await this.engine.logout(toHttpRequest(this.req), session, this.req, user, options));
+    writeResult(this.res, await this.engine.logout(toHttpRequest(this.req), session, this.req, this.req.oidc.user, options));
   }
 }
 
@@ -86,7 +77,7 @@ const USER_PROPERTY: PropertyDescriptor = {
   configurable: true,
   enumerable: true,
   get(this: Request): unknown {
-    return this.oidc?.user;
+    return mountedContext(this)?.user;
   },
   set(this: Request, value: unknown): void {
     // Another middleware (passport, a test) assigning req.user gets an ordinary property of its own.
@@ -94,13 +85,12 @@ const USER_PROPERTY: PropertyDescriptor = {
   },
 };
 
-function attachContext(engine: OidcEngine, req: Request, res: Response): void {
-  req.oidc = new OidcRequestContext(engine, req);
+function attachContext(engine: OidcEngine, req: Request, res: Response, viaAccessor: boolean): void {
+  attachOidc(req, res, new OidcRequestContext(engine, req), new ResponseActions(engine, req, res), viaAccessor);
   // A lazy accessor built from two shared functions: every request object takes the same hidden-class
   // transition. (A getter closure per request gave each request its own hidden class and slowed every
   // later property access in Express: bench/, BENCHMARKS.md.)
   Object.defineProperty(req, 'user', USER_PROPERTY);
-  res.oidc = new ResponseActions(engine, req, res);
 }
 
 async function handleRoute(engine: OidcEngine, route: RouteMatch, req: Request, res: Response): Promise<void> {
@@ -118,7 +108,7 @@ async function handleRoute(engine: OidcEngine, route: RouteMatch, req: Request, 
       return writeResult(res, await engine.callback(request, session, params, route.provider, req));
     }
     case 'logout':
-      return writeResult(res, await engine.logout(request, session, req, req.oidc?.user as Record<string, unknown> | undefined));
+      return writeResult(res, await engine.logout(request, session, req, req.oidc.user));
   }
 }
 
@@ -141,6 +131,7 @@ function warnAboutCookie(engine: OidcEngine, req: Request): void {
  */
 export function oidc(options: ExpressOidcOptions): OidcMiddleware {
   const engine = new OidcEngine(options as OidcOptions);
+  const viaAccessor = installNotMountedAccessors();
   const onError = options.onError;
   const fail = (err: unknown, req: Request, res: Response, next: NextFunction): void => {
     asRouteError(err);
@@ -156,7 +147,7 @@ export function oidc(options: ExpressOidcOptions): OidcMiddleware {
   // The sessions API reaches other sessions through express-session's store, learnt from the first request.
   let store: SessionStoreAccess | undefined;
   const handle = (req: Request, res: Response, next: NextFunction): void => {
-    attachContext(engine, req, res);
+    attachContext(engine, req, res, viaAccessor);
     if (!store) {
       const found = storeOfRequest(req);
       if (found) store = expressStoreAccess(found, engine.cfg.sessionKey);
@@ -185,7 +176,7 @@ export function oidc(options: ExpressOidcOptions): OidcMiddleware {
     const bearer = bearerBranch(engine, guardOptions.bearer);
     return (req, res, next) => {
       if (bearer?.(req, res, next)) return;
-      if (!req.oidc) {
+      if (!mountedContext(req)) {
         return next(new OidcError('ERR_OIDC_NOT_MOUNTED', 'requireAuth() needs the oidc() middleware mounted first: app.use(auth)'));
       }
       if (passesFast(engine, req, guardOptions)) return privateNext(res, next);

@@ -14,6 +14,7 @@ import { expressSessionPort, readSessionData } from './session-port.js';
 export class OidcRequestContext<User extends OidcUser = OidcUser> extends LoginContext<User> {
   private readonly req: Request;
 
+  /** @internal Made by the middleware for each request. */
   constructor(engine: OidcEngine, req: Request) {
     super(engine);
     this.req = req;

@@ -4,12 +4,13 @@ import { OidcError } from '../core/errors.js';
 import { guardRequest, passesAsIs } from '../core/guard.js';
 import type { RequireAuthOptions } from '../core/guard.js';
 import { toHttpRequest, writeResult } from './http-bridge.js';
+import { mountedContext } from './not-mounted.js';
 import type { OidcRequestContext } from './request-context.js';
 
 export type { RequireAuthOptions } from '../core/guard.js';
 
 export function contextOf(req: Request): OidcRequestContext {
-  const context = req.oidc as OidcRequestContext | undefined;
+  const context = mountedContext(req);
   if (!context) throw new OidcError('ERR_OIDC_NOT_MOUNTED', 'Guards need the oidc() middleware mounted first: app.use(auth)');
   return context;
 }
@@ -26,7 +27,7 @@ export async function ensureAuthenticated(engine: OidcEngine, req: Request, res:
 
 /** True when nothing async is needed: logged in, no refresh due, no step-up requirement. */
 export function passesFast(engine: OidcEngine, req: Request, options: RequireAuthOptions): boolean {
-  return passesAsIs(engine, req.oidc as OidcRequestContext | undefined, options);
+  return passesAsIs(engine, mountedContext(req), options);
 }
 
 /** Pages behind a login must not be served from a cache (shared, or the back button after logout). */

@@ -4,6 +4,7 @@ import type { Request } from 'express';
 import { OidcError } from '../core/errors.js';
 import { resolveStoreTimeout, storeUnavailable } from '../core/store-deadline.js';
 
+/** Options of `resilientStore()`. */
 export interface ResilientStoreOptions {
   /** Milliseconds a store call may take before it fails with ERR_OIDC_STORE_UNAVAILABLE. Default 2000. */
   timeoutMs?: number;

@@ -1,5 +1,6 @@
 import type { Request } from 'express';
 import { OidcError } from '../core/errors.js';
+import { assertCookieDeliverable } from './cookie-check.js';
 import { DIRECT_SAVE } from './stale-write-guard.js';
 import type { OidcSessionData, SessionPort } from '../core/session-data.js';
 
@@ -101,6 +102,7 @@ export function expressSessionPort(req: Request, key: string): SessionPort {
     regenerate: () => sessionCall(req, 'regenerate'),
     save: () => sessionCall(req, 'save'),
     destroy: () => sessionCall(req, 'destroy'),
+    assertCookieDeliverable: () => assertCookieDeliverable(req),
   };
 }
 

@@ -25,6 +25,7 @@ export type { OidcKoaState } from './state.js';
 export type { KoaSessionStore } from './session-port.js';
 export { claimEquals, claimIncludes, claimCheck, requireScopes, requireRoles } from './guards.js';
 export { requireBearer, checkScopes } from './require-bearer.js';
+export { requireAuth } from './standalone-require-auth.js';
 export type { BearerKoaState } from './require-bearer.js';
 export { resilientStore } from './resilient-store.js';
 export type { ResilientStoreOptions } from './resilient-store.js';
@@ -64,7 +65,7 @@ async function handleRoute(engine: OidcEngine, route: RouteMatch, ctx: Context, 
       return writeResult(ctx, await engine.callback(request, session, params, route.provider, ctx));
     }
     case 'logout':
-      return writeResult(ctx, await engine.logout(request, session, ctx, ctx.state.oidc?.user as Record<string, unknown> | undefined));
+      return writeResult(ctx, await engine.logout(request, session, ctx, (ctx.state.oidc as OidcState | undefined)?.user));
   }
 }
 

@@ -2,6 +2,7 @@ import { OidcError } from '../core/errors.js';
 import { resolveStoreTimeout, withDeadline } from '../core/store-deadline.js';
 import type { KoaSessionStore } from './session-port.js';
 
+/** Options of `resilientStore()`. */
 export interface ResilientStoreOptions {
   /** Milliseconds a store call may take before it fails with ERR_OIDC_STORE_UNAVAILABLE. Default 2000. */
   timeoutMs?: number;

@@ -1,5 +1,6 @@
 import type { Context } from 'koa';
 import { OidcError } from '../core/errors.js';
+import { assertCookieDeliverable } from './cookie-check.js';
 import type { OidcSessionData, SessionPort } from '../core/session-data.js';
 
 /** The parts of koa-session 7's Session object we use. */
@@ -14,8 +15,11 @@ interface KoaSession {
 
 /** koa-session's external store contract (`store` option, or an instance of `ContextStore`). */
 export interface KoaSessionStore {
+  /** The session stored under `key`, or undefined. */
   get(key: string, maxAge: number | 'session' | undefined, options: { rolling: boolean; ctx?: unknown }): Promise<unknown>;
+  /** Stores `session` under `key`. */
   set(key: string, session: Record<string, unknown>, maxAge: number | 'session' | undefined, options: { rolling: boolean; changed: boolean; ctx?: unknown }): Promise<void>;
+  /** Deletes the session stored under `key`. */
   destroy(key: string, options: { ctx?: unknown }): Promise<void>;
 }
 
@@ -192,6 +196,10 @@ export class KoaSessionPort implements SessionPort {
       maxAge += 10_000;
     }
     await this.store.set(this.id(), data, maxAge, { rolling: false, changed: true, ctx: this.ctx });
+  }
+
+  assertCookieDeliverable(): void {
+    assertCookieDeliverable(this.ctx);
   }
 
   async destroy(): Promise<void> {

@@ -20,6 +20,7 @@ export class OidcState<User extends OidcUser = OidcUser> extends LoginContext<Us
   private readonly ctx: Context;
   private readonly port: SessionPort;
 
+  /** @internal Made by the middleware for each request. */
   constructor(engine: OidcEngine, ctx: Context, port: SessionPort) {
     super(engine);
     this.ctx = ctx;
@@ -64,19 +65,21 @@ export class OidcState<User extends OidcUser = OidcUser> extends LoginContext<Us
    * the same cross-site check, session destruction, revocation and redirect.
    */
   async logout(options: LogoutOptions = {}): Promise<void> {
-    const user = this.user as Record<string, unknown> | undefined;
-    writeResult(this.ctx, await this.engine.logout(toHttpRequest(this.ctx), this.port, this.ctx, user, options));
+    writeResult(this.ctx, await this.engine.logout(toHttpRequest(this.ctx), this.port, this.ctx, this.user, options));
   }
 }
 
 /**
  * What `oidc()` puts in `ctx.state`. Type your app with it instead of augmenting Koa's global
- * DefaultState: `new Koa<OidcKoaState>()`, `new Router<OidcKoaState>()`; with your own claims,
- * `OidcKoaState<MyUser>`.
+ * DefaultState: `new Koa<OidcKoaState>()`, `new Router<OidcKoaState>()`. Your own claims come from
+ * augmenting {@link OidcUser}; `OidcKoaState<MyUser>` narrows one app further.
  */
 export interface OidcKoaState<User extends OidcUser = OidcUser> {
   /** The logged-in user (ID token claims + userinfo, or what `onLogin` returned); undefined when logged out. */
   user?: User | undefined;
-  /** Set by the `oidc()` middleware on every request. */
-  oidc?: OidcState<User>;
+  /**
+   * Set by the `oidc()` middleware on every request it sees (Koa creates `ctx.state` per request, so on
+   * a route the middleware does not run before it is undefined; the guards then throw ERR_OIDC_NOT_MOUNTED).
+   */
+  oidc: OidcState<User>;
 }

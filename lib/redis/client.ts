@@ -6,9 +6,11 @@ import { resolveStoreTimeout, withDeadline } from '../core/store-deadline.js';
  * with or without modules) fits. Kept structural so this module never loads `redis` at runtime.
  */
 export interface RedisScriptClient {
+  /** node-redis v5 `client.eval()`: runs a Lua script atomically. */
   eval(script: string, options: { keys: string[]; arguments: string[] }): Promise<unknown>;
 }
 
+/** Options shared by the Redis helpers (`createRedisLock()`, `createRedisSessionIndex()`). */
 export interface RedisHelperOptions {
   /** Prepended to every key, e.g. `myapp:oidc:`. Required, so that apps sharing a Redis never collide. */
   prefix: string;

@@ -59,6 +59,7 @@ export function buildConfiguration({ options, prefix, users, title, keys, store 
   const alwaysIssueRefreshTokens = options.issueRefreshTokens ?? true;
   const autoConsent = options.autoConsent ?? true;
   const resourceServers = options.resourceServers ?? {};
+  const userinfoOnly = new Set((options.userinfoOnlyClaims ?? []).filter((name) => name !== 'sub'));
 
   return {
     adapter: createAdapterFactory(15, store),
@@ -92,7 +93,13 @@ export function buildConfiguration({ options, prefix, users, title, keys, store 
     findAccount(_ctx: KoaContextWithOIDC, id: string): Account | undefined {
       const user = users.bySub(id);
       if (!user) return undefined;
-      return { accountId: user.sub, claims: () => ({ ...user.claims, sub: user.sub }) };
+      // oidc-provider asks once per token: `use` is 'id_token' or 'userinfo'.
+      const claims = (use: string) => {
+        const all: Record<string, unknown> = { ...user.claims, sub: user.sub };
+        if (use === 'id_token') for (const name of userinfoOnly) delete all[name];
+        return all;
+      };
+      return { accountId: user.sub, claims };
     },
     interactions: {
       url: (_ctx: KoaContextWithOIDC, interaction: { uid: string }) => `${prefix}/interaction/${interaction.uid}`,

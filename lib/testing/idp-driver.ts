@@ -6,6 +6,7 @@
 import type { CookieJar } from './cookie-jar.js';
 import type { IdpReturn } from './types.js';
 
+/** Thrown by `loginAs()` when an IdP page is not what a login expects (wrong password, an error page...). */
 export class TestIdpError extends Error {
   /** HTTP status of the page that caused the error */
   readonly status: number;

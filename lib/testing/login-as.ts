@@ -12,17 +12,23 @@ import type { TestIdp, TestIdpUser } from './types.js';
 
 /** The part of a supertest agent (`request.agent(app)`) that loginAs uses. */
 export interface LoginAgent {
+  /** Starts a GET request (supertest `agent.get`). */
   get(url: string): LoginAgentRequest;
+  /** Starts a POST request (supertest `agent.post`). */
   post(url: string): LoginAgentRequest;
 }
+/** A request being built by a LoginAgent; awaiting it sends it. */
 export interface LoginAgentRequest extends PromiseLike<{ status: number; headers: Record<string, unknown>; text?: string }> {
+  /** Sets a request header. */
   set(field: string, value: string): LoginAgentRequest;
+  /** Sends a request body. */
   send(body: string): LoginAgentRequest;
 }
 
 /** A Node request listener: an Express app, `koaApp.callback()`, ... */
 export type AppHandler = (req: IncomingMessage, res: ServerResponse) => void;
 
+/** Who `loginAs()` logs in: a known username, a username and password, or a new user with given claims. */
 export type LoginAsUser =
   /** The username of a user the IdP knows (its password is looked up). */
   | string
@@ -30,6 +36,7 @@ export type LoginAsUser =
   /** A new user with exactly these claims, added to the IdP for this login. `sub` must be new; default random. */
   | { claims: Record<string, unknown>; sub?: string };
 
+/** Options of `loginAs()`. */
 export interface LoginAsOptions {
   /** The app's login route. Default `/login`. */
   loginPath?: string;
@@ -39,6 +46,7 @@ export interface LoginAsOptions {
   idpJar?: CookieJar;
 }
 
+/** What `loginAs()` resolves to once the app has the session. */
 export interface LoginAsResult {
   /** The user who logged in, as the IdP knows it. */
   user: TestIdpUser;

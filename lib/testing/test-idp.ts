@@ -26,11 +26,13 @@ export type {
   IdpReturn,
   TestIdp,
   TestIdpOptions,
+  TestIdpProvider,
   TestIdpResourceServer,
   TestIdpSigningKey,
   TestIdpUser,
 } from './types.js';
 
+/** The users a test IdP knows by default: alice/alice (roles `admin`) and bob/bob (roles `user`). */
 export const DEFAULT_TEST_USERS: readonly TestIdpUser[] = Object.freeze([
   {
     username: 'alice',
@@ -76,6 +78,10 @@ function publicUser(user: ResolvedUser): TestIdpUser {
   return { username: user.username, password: user.password, sub: user.sub, claims: structuredClone(user.claims) };
 }
 
+/**
+ * Starts a real OpenID Provider (oidc-provider) in this process, on 127.0.0.1 and a free port, with the
+ * clients and users given: for tests (`loginAs`) and local development. Loopback only.
+ */
 export async function createTestIdp(options: TestIdpOptions): Promise<TestIdp> {
   const host = options.host ?? '127.0.0.1';
   if (!isLoopbackHost(host)) throw new TypeError(`the test IdP binds to loopback only, got host ${host}`);

@@ -1,4 +1,3 @@
-import type { Provider } from 'oidc-provider';
 import type { CookieJar } from './cookie-jar.js';
 import type { TestIdpStore } from './idp-adapter.js';
 
@@ -28,6 +27,7 @@ export interface ClientMetadata {
   [key: string]: unknown;
 }
 
+/** A user of the test IdP: the login form accepts `username` / `password`; `claims` go into the tokens. */
 export interface TestIdpUser {
   username: string;
   password: string;
@@ -37,6 +37,7 @@ export interface TestIdpUser {
   claims?: Record<string, unknown>;
 }
 
+/** An API (resource indicator) the test IdP issues access tokens for. */
 export interface TestIdpResourceServer {
   /** space-delimited scope values this API accepts, e.g. 'api:read api:write' */
   scope: string;
@@ -55,6 +56,7 @@ export interface TestIdpSigningKey {
   [member: string]: unknown;
 }
 
+/** Options of `createTestIdp()`. */
 export interface TestIdpOptions {
   clients: ClientMetadata[];
   /**
@@ -110,8 +112,14 @@ export interface TestIdpOptions {
   autoConsent?: boolean;
   /** text on the IdP pages; default 'Test Identity Provider' */
   title?: string;
+  /**
+   * Claims released at the userinfo endpoint only, never in ID tokens (as many real IdPs do with
+   * `email` or `picture`); default none: every claim the scopes allow is in both.
+   */
+  userinfoOnlyClaims?: string[];
 }
 
+/** The endpoints whose requests `TestIdp.counters` counts. */
 export type IdpEndpoint =
   | 'discovery'
   | 'jwks'
@@ -123,10 +131,20 @@ export type IdpEndpoint =
   | 'introspection'
   | 'backchannel';
 
+/** Where the IdP sends the browser back: a redirect (GET) or an auto-submitted form (POST). */
 export type IdpReturn =
   | { method: 'GET'; url: string }
   | { method: 'POST'; url: string; body: URLSearchParams };
 
+/** The part of the oidc-provider instance that is typed without oidc-provider's types. */
+export interface TestIdpProvider {
+  readonly issuer: string;
+  /** Listens to an oidc-provider event (`backchannel.success`, `server_error`...). */
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any -- oidc-provider passes event-specific arguments
+  on(event: string, listener: (...args: any[]) => void): unknown;
+}
+
+/** A running test IdP, as `createTestIdp()` returns it. */
 export interface TestIdp {
   /** e.g. http://127.0.0.1:54321 (+path) */
   readonly issuer: string;
@@ -134,10 +152,15 @@ export interface TestIdp {
   readonly signingKeys: readonly TestIdpSigningKey[];
   /** Its state (the `store` option, or its own), for a restart: `createTestIdp({ ...options, port, keys, store })`. */
   readonly store: TestIdpStore;
-  /** the oidc-provider instance */
-  readonly provider: Provider;
+  /**
+   * The oidc-provider instance. Typed by what it surely has, so a consumer's build needs no types for
+   * oidc-provider (which ships none): for its whole API install `@types/oidc-provider` and write
+   * `idp.provider as unknown as import('oidc-provider').default`.
+   */
+  readonly provider: TestIdpProvider;
   /** requests received per endpoint; `backchannel` counts logout tokens sent out (success or failure) */
   readonly counters: Record<IdpEndpoint, number>;
+  /** Sets every counter back to 0. */
   resetCounters(): void;
   /** The users this IdP knows (copies, with `sub` filled in). */
   readonly users: readonly TestIdpUser[];
@@ -163,5 +186,6 @@ export interface TestIdp {
    * have been delivered when this resolves.
    */
   logout(endSessionUrl: string | URL, jar: CookieJar): Promise<IdpReturn>;
+  /** Stops the server and frees its port. */
   close(): Promise<void>;
 }

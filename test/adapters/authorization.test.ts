@@ -155,12 +155,12 @@ describe.each(ADAPTERS)('hooks (%s)', (adapter) => {
     const rp = guardedApp(adapter, {
       onLogin: async ({ claims, userinfo, tokens, req }) => {
         seen.push({ sub: claims.sub, hasUserinfo: !!userinfo, hasAccessToken: !!tokens.accessToken, hasReq: typeof req?.get === 'function' });
-        return { id: `local-${claims.sub as string}`, roles: ['admin'] };
+        return { sub: claims.sub, iss: claims.iss, id: `local-${claims.sub}`, roles: ['admin'] };
       },
     });
     const agent = await login(rp);
     const me = await agent.get('/api/me').expect(200);
-    expect(me.body.user).toEqual({ id: 'local-user-1', roles: ['admin'] });
+    expect(me.body.user).toEqual({ sub: 'user-1', iss: expect.any(String), id: 'local-user-1', roles: ['admin'] });
     await agent.get('/admin').expect(200);
     expect(seen).toEqual([{ sub: 'user-1', hasUserinfo: true, hasAccessToken: true, hasReq: true }]);
   });

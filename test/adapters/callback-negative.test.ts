@@ -151,7 +151,8 @@ describe.each(ADAPTERS)('callback against a hostile OP (%s)', (adapter) => {
     const { callbackUrl } = await login(rp);
     const stranger = await request(rp.app).get(localPath(callbackUrl));
     expect(stranger.status).toBe(400);
-    expect(stranger.body.error).toBe('ERR_OIDC_MISSING_TRANSACTION');
+    // Told apart from an unknown state: the browser sent no session cookie back.
+    expect(stranger.body.error).toBe('ERR_OIDC_NO_SESSION_COOKIE');
   });
 
   it('rejects a replayed callback', async () => {

@@ -72,3 +72,24 @@ describe('resolveConfig', () => {
     expect(() => resolveConfig({ ...base, issuer: 'http://idp.internal', allowInsecureRequests: true })).not.toThrow();
   });
 });
+
+describe('express-openid-connect option names (issue 13)', () => {
+  it.each([
+    ['issuerBaseURL', '"issuer"'],
+    ['baseURL', '"baseUrl"'],
+    ['clientID', '"clientId"'],
+    ['authRequired', 'auth.requireAuth()'],
+    ['secret', 'session({ secret })'],
+    ['auth0Logout', '"idpLogout: true"'],
+    ['afterCallback', '"onLogin"'],
+  ])('%s names the option to use instead and the migration guide', (name, replacement) => {
+    const err = configError({ ...base, [name]: 'x' });
+    expect(err.message).toContain(`"${name}" is an express-openid-connect option`);
+    expect(err.message).toContain(replacement);
+    expect(err.message).toContain('docs/migrating-from-express-openid-connect.md');
+  });
+
+  it('a plain typo is still just an unknown option', () => {
+    expect(configError({ ...base, clientSecet: 'x' }).message).toBe('oidc(): unknown option "clientSecet"');
+  });
+});

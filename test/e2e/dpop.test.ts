@@ -78,7 +78,7 @@ async function start(adapter: Adapter, options: RpOptions = {}, idp: Record<stri
     return agent;
   };
   const storedAll = async () => Object.values(await live.sessions()).map((s) => (s as { oidc?: { auth?: StoredAuth } }).oidc?.auth).filter((a): a is StoredAuth => !!a);
-  const jktOf = async (token: string) => ((await live.idp.provider.AccessToken.find(token)) as { jkt?: string } | undefined)?.jkt;
+  const jktOf = async (token: string) => ((await (live.idp.provider as unknown as import('oidc-provider').default).AccessToken.find(token)) as { jkt?: string } | undefined)?.jkt;
   return { live, login, storedAll, jktOf, warnings };
 }
 
@@ -232,7 +232,7 @@ describe('dpop: true on another instance (or after a restart)', () => {
       const signature = (await import('node:crypto')).createHmac('sha256', 's').update(id).digest('base64').replace(/=+$/, '');
       const res = await request(b).get('/token').set('Cookie', `sid=s%3A${id}.${encodeURIComponent(signature)}`).expect(200);
       expect(res.body.token).not.toBe(stored.oidc.auth.accessToken);
-      const jkt = ((await idp.provider.AccessToken.find(res.body.token)) as { jkt?: string } | undefined)?.jkt;
+      const jkt = ((await (idp.provider as unknown as import('oidc-provider').default).AccessToken.find(res.body.token)) as { jkt?: string } | undefined)?.jkt;
       expect(jkt).toBe(await publicThumbprint(stored.oidc.auth.dpopKey as JWK));
     } finally {
       await idp.close();

@@ -160,7 +160,7 @@ describe.each(ADAPTERS)('getAccessToken({ resource }) against oidc-provider (%s)
   it('a revoked refresh token ends the login: 401 ERR_OIDC_REFRESH_FAILED, the session has no login', async () => {
     const { live, agent, stored } = await loggedIn(adapter);
     const before = await stored();
-    const token = (await live.idp.provider.RefreshToken.find(before?.refreshToken as string)) as { destroy(): Promise<void> } | undefined;
+    const token = (await (live.idp.provider as unknown as import('oidc-provider').default).RefreshToken.find(before?.refreshToken as string)) as { destroy(): Promise<void> } | undefined;
     expect(token).toBeDefined();
     await token?.destroy();
     const res = await agent.get(tokenFor(API)).expect(401);

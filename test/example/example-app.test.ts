@@ -41,7 +41,10 @@ describe('example app', () => {
     const home = await agent.get('/').expect(200);
     expect(home.text).toContain('You are logged in as <strong>Alice Admin</strong> (alice@example.test)');
     const profile = await agent.get('/profile').expect(200);
-    expect(profile.text).toMatch(/<code>email<\/code><\/td><td>alice@example.test<\/td><td><span class="tag">ID token<\/span>/);
+    // The dev IdP releases email at userinfo only; name comes in the ID token.
+    expect(profile.text).toMatch(/<code>email<\/code><\/td><td>alice@example.test<\/td><td><span class="tag userinfo">userinfo<\/span>/);
+    expect(profile.text).toMatch(/<code>name<\/code><\/td><td>Alice Admin<\/td><td><span class="tag">ID token<\/span>/);
+    expect(profile.text).toContain('id="userinfo-note"');
     expect(profile.text).toMatch(/<code>nonce<\/code>.*ID token \(protocol\)/);
     const tokens = await agent.get('/tokens').expect(200);
     expect(tokens.text).toContain('id="access-opaque"');
@@ -158,5 +161,35 @@ describe('example app against another IdP (what OIDC_ISSUER & co. select)', () =
   it('fails at startup on a bad option, naming it', async () => {
     await expect(startExampleApp({ port: 0, idp: { issuer: 'http://idp.example.com', clientId: 'x' } }))
       .rejects.toThrow(/issuer/);
+  });
+});
+
+describe('example app: the newcomer details of issue 13', () => {
+  let app: ExampleApp;
+  let idp: NonNullable<ExampleApp['devIdp']>;
+  beforeAll(async () => {
+    app = await startExampleApp({ port: 0 });
+    if (!app.devIdp) throw new Error('expected the embedded dev IdP');
+    idp = app.devIdp;
+  });
+  afterAll(() => app.close());
+
+  it('answers /favicon.ico (no 404) and links an inline icon from every page', async () => {
+    const icon = await request(app.url).get('/favicon.ico').expect(200);
+    expect(icon.headers['content-type']).toContain('image/svg+xml');
+    expect((await request(app.url).get('/').expect(200)).text).toContain('<link rel="icon" href="data:image/svg+xml,');
+  });
+
+  it('cleans the ?state= the IdP sends back after its logout out of the address bar', async () => {
+    const res = await request(app.url).get('/?state=abc').expect(303);
+    expect(res.headers.location).toBe('/?logged-out=idp');
+  });
+
+  it('names the guards of /api and of the API it calls', async () => {
+    const agent = request.agent(app.url);
+    await loginAs(agent, idp, 'bob');
+    const page = await agent.get('/api').expect(200);
+    expect(page.text).toContain('This page is guarded by <code>auth.requireAuth()</code>');
+    expect(page.text).toContain('<code>auth.requireAuth({ bearer: { audience, introspection } })</code>');
   });
 });

@@ -71,3 +71,9 @@ export function localPath(url: string): string {
   const parsed = new URL(url);
   return parsed.pathname + parsed.search;
 }
+
+/**
+ * The test apps' logger: the suites provoke failed logins on purpose, and the default logger would print
+ * each cause once per app (over a thousand lines). Pass `logger: undefined` for the default one.
+ */
+export const QUIET_LOGGER = { debug() {}, info() {}, warn() {}, error() {} };

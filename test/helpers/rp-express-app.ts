@@ -4,7 +4,7 @@ import session from 'express-session';
 import type { ErrorRequestHandler, Express, RequestHandler } from 'express';
 import { claimCheck, claimEquals, claimIncludes, oidc, requireRoles, requireScopes } from '../../lib/express/index.js';
 import type { ExpressOidcOptions, OidcMiddleware } from '../../lib/express/index.js';
-import { RP_BASE_URL } from './rp-common.js';
+import { QUIET_LOGGER, RP_BASE_URL } from './rp-common.js';
 import type { GuardKit, RouteView, RpApp, RpOptions, TestRoute } from './rp-common.js';
 
 export type ExpressMajor = 4 | 5;
@@ -71,7 +71,7 @@ export function createRpApp(
   const app = express();
   const store = new session.MemoryStore();
   app.use(session({ secret: 'test-secret', resave: false, saveUninitialized: false, store, name: 'sid' }));
-  const auth = oidc({ clientId: 'rp', clientSecret: 'rp-secret', baseUrl: RP_BASE_URL, ...options } as ExpressOidcOptions);
+  const auth = oidc({ clientId: 'rp', clientSecret: 'rp-secret', baseUrl: RP_BASE_URL, logger: QUIET_LOGGER, ...options } as ExpressOidcOptions);
   app.use(auth);
   app.get('/', (req, res) => {
     res.json({ user: req.user ?? null });

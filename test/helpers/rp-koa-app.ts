@@ -5,7 +5,7 @@ import type { CreateSessionOptions } from 'koa-session';
 import { claimCheck, claimEquals, claimIncludes, oidc, requireRoles, requireScopes } from '../../lib/koa/index.js';
 import type { BearerKoaState, KoaOidcOptions, KoaSessionStore, OidcKoaState, OidcMiddleware } from '../../lib/koa/index.js';
 import { MemoryKoaStore } from './koa-memory-store.js';
-import { RP_BASE_URL } from './rp-common.js';
+import { QUIET_LOGGER, RP_BASE_URL } from './rp-common.js';
 import type { GuardKit, RpApp, RpOptions, TestRoute } from './rp-common.js';
 
 export interface KoaRpApp extends RpApp {
@@ -55,7 +55,7 @@ export function createKoaRpApp(options: RpOptions, routes: TestRoute[] = [], set
   });
   app.use(session({ key: 'sid', store, ...setup.session } as CreateSessionOptions, app));
   for (const middleware of setup.before ?? []) app.use(middleware);
-  const auth = oidc({ clientId: 'rp', clientSecret: 'rp-secret', baseUrl: RP_BASE_URL, ...options } as KoaOidcOptions);
+  const auth = oidc({ clientId: 'rp', clientSecret: 'rp-secret', baseUrl: RP_BASE_URL, logger: QUIET_LOGGER, ...options } as KoaOidcOptions);
   app.use(auth);
 
   const router = new Router<OidcKoaState & BearerKoaState>();

@@ -88,7 +88,8 @@ describe('koa-session configuration', () => {
     koa.use(oidc({ issuer: op.issuer, ...OPTIONS }));
     const forged = await request(koa.callback()).get('/callback?code=x&state=forged');
     expect(forged.status).toBe(400);
-    expect(forged.text).toMatch(/No pending login/);
+    // A 400 is exposed: the message says the session cookie did not come back (ERR_OIDC_NO_SESSION_COOKIE).
+    expect(forged.text).toMatch(/^The callback arrived without the session of the login/);
     op.behaviour.discoveryStatus = 500;
     const down = await request(koa.callback()).get('/login');
     expect(down.status).toBe(502);
@@ -105,7 +106,7 @@ describe('koa-session configuration', () => {
     const start = await agent.get('/login').expect(302);
     const res = await agent.get(localPath(await op.authorize(start.headers.location as string)));
     expect(res.status).toBe(400);
-    expect(res.text).toMatch(/No pending login/);
+    expect(res.text).toMatch(/^The callback arrived without the session of the login/);
   });
 
   it('throws ERR_OIDC_NOT_MOUNTED when requireAuth() runs without oidc()', async () => {

@@ -12,7 +12,7 @@ function node(code: string, type: 'commonjs' | 'module'): string {
 
 describe('the published package', () => {
   beforeAll(() => {
-    // `npm install` builds dist through the prepare script; build here too so the test stands alone.
+    // dist is built by `npm pack` (prepack), not at install; build it here so the test stands alone.
     execFileSync(process.execPath, [fileURLToPath(new URL('../../node_modules/typescript/bin/tsc', import.meta.url)), '-p', 'tsconfig.build.json'], { cwd: root });
     expect(existsSync(new URL('../../dist/express/index.js', import.meta.url))).toBe(true);
   }, 60_000);
@@ -39,6 +39,14 @@ describe('the published package', () => {
   it('is require()-able from a CommonJS app (Node >= 20.19)', () => {
     const out = node("const { oidc } = require('oidc-session/express'); console.log(typeof oidc)", 'commonjs');
     expect(out).toBe('function');
+  });
+
+  it('ships no source maps (they would point at lib/*.ts, which is not shipped) and builds at pack time, not install', () => {
+    const files = readdirSync(new URL('../../dist/', import.meta.url), { recursive: true }) as string[];
+    expect(files.filter((f) => f.endsWith('.map'))).toEqual([]);
+    const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { scripts: Record<string, string> };
+    expect(pkg.scripts.prepare).toBeUndefined();
+    expect(pkg.scripts.prepack).toBe('npm run build');
   });
 
   it('keeps lib/core free of framework imports', () => {

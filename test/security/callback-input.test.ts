@@ -50,7 +50,7 @@ describe.each(EXPRESS_MAJORS)('callback input (Express %i)', (major) => {
     const victim = await startLogin(rp, op);
     const res = await request(rp.app).get(victim.callbackPath);
     expect(res.status).toBe(400);
-    expect(res.body.error).toBe('ERR_OIDC_MISSING_TRANSACTION');
+    expect(res.body.error).toBe('ERR_OIDC_NO_SESSION_COOKIE');
     expect(op.counters.token).toBe(0);
     expect(Object.keys(await rp.sessions())).toHaveLength(1);
     expect(res.headers['set-cookie']).toBeUndefined();

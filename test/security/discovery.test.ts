@@ -137,6 +137,31 @@ describe('DISC-05 http:// endpoints in the metadata of an https issuer', () => {
   });
 });
 
+describe('what a failed discovery tells the developer', () => {
+  it('an HTML 404 (issuer URL with a typo): names the URL fetched, the status and the content type', async () => {
+    op.behaviour.discoveryStatus = 404;
+    const rp = createRpApp({ issuer: `${op.issuer}/realms/typo` });
+    await expectDiscoveryRefused(rp);
+    expect(rp.errors[0]?.message).toMatch(
+      new RegExp(`^Discovery failed: GET ${op.issuer}/realms/typo/\\.well-known/openid-configuration: it answered HTTP 404 \\(`),
+    );
+  });
+
+  it('a document that names another issuer: says which one, and that "issuer" must match it exactly', async () => {
+    op.behaviour.discoveryOverrides = { issuer: `${op.issuer}/tenant-b` };
+    const rp = createRpApp({ issuer: op.issuer });
+    await expectDiscoveryRefused(rp);
+    expect(rp.errors[0]?.message).toContain(`it names the issuer "${op.issuer}/tenant-b", not "${op.issuer}/"`);
+  });
+
+  it('a 200 that is not JSON (a login page): names the content type that came back', async () => {
+    op.behaviour.discoveryBody = '<html>Sign in</html>';
+    const rp = createRpApp({ issuer: op.issuer });
+    await expectDiscoveryRefused(rp);
+    expect(rp.errors[0]?.message).toMatch(/openid-configuration: it answered HTTP 200 \(application\/json\), which is not usable metadata \(OAUTH_PARSE_ERROR\)/);
+  });
+});
+
 describe('transport failures', () => {
   it('OUT-04 connection refused: 502 ERR_OIDC_DISCOVERY_FAILED with a clean message', async () => {
     const closed = createServer();
@@ -147,7 +172,12 @@ describe('transport failures', () => {
     const res = await request(rp.app).get('/login');
     expect(res.status).toBe(502);
     expect(res.body.error).toBe('ERR_OIDC_DISCOVERY_FAILED');
-    expect(rp.errors[0]?.message).not.toMatch(/ECONNREFUSED|at .*\.js/);
+    // For the developer (the 502 message is not exposed): the URL fetched and the network error, no stack.
+    expect(rp.errors[0]?.message).toBe(
+      `Discovery failed: GET http://127.0.0.1:${port}/.well-known/openid-configuration: it could not be reached (ECONNREFUSED). ` +
+        '"issuer" must be the IdP\'s issuer URL, reachable from this server',
+    );
+    expect(rp.errors[0]?.message).not.toMatch(/at .*\.js/);
   });
 
   it('OUT-03 an https IdP with a self-signed certificate: refused (502), no fallback to http', async () => {

@@ -89,7 +89,7 @@ describe.each(EXPRESS_MAJORS)('form_post callback (Express %i)', (major) => {
   it('CB-21 a re-posted callback that still finds no pending login is a 400, never a second re-post page', async () => {
     const res = await request(rp.app).post('/callback').type('form').send('code=x&state=y&oidc_resubmit=1');
     expect(res.status).toBe(400);
-    expect(res.body.error).toBe('ERR_OIDC_MISSING_TRANSACTION');
+    expect(res.body.error).toBe('ERR_OIDC_NO_SESSION_COOKIE');
     expect(op.counters.token).toBe(0);
   });
 

@@ -149,6 +149,8 @@ describe('hostile token endpoint answers', () => {
     expect(lines.join('\n')).not.toContain('rp-secret');
     expect(res.text).not.toContain('rp-secret');
     expect(rp.errors[0]?.message).not.toContain('rp-secret');
+    // Names the likely fix, for the developer reading the log (a 502 message is not shown to the user).
+    expect(rp.errors[0]?.message).toMatch(/HTTP 401\).*"clientSecret".*"clientAuthMethod"/);
     await expectNotLoggedIn(rp, agent);
   });
 });

@@ -1,4 +1,4 @@
-// Compile-only: `npm run typecheck` is the assertion. docs/readme/protecting-an-api.md, written as a user would.
+// Compile-only: `npm run typecheck` is the assertion. docs/protecting-an-api.md, written as a user would.
 import express from 'express';
 import Koa from 'koa';
 import { oidc, requireBearer, requireScopes } from '../../lib/express/index.js';

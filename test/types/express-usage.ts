@@ -19,10 +19,10 @@ app.use(auth);
 app.get('/profile', auth.requireAuth(), (req, res) => {
   const roles: string[] | undefined = req.user?.roles;
   const sub: string | undefined = req.user?.sub;
-  const expiresAt: number | undefined = req.oidc?.expiresAt;
+  const expiresAt: number | undefined = req.oidc.expiresAt;
   const stored = req.session.oidc?.auth?.accessToken;
   res.json({ roles, sub, expiresAt, hasToken: stored !== undefined });
 });
 app.get('/admin', requireRoles('admin'), async (req, res) => {
-  res.json({ token: await req.oidc?.getAccessToken({ minTtl: 30 }) });
+  res.json({ token: await req.oidc.getAccessToken({ minTtl: 30 }) });
 });

@@ -17,7 +17,7 @@ const auth = oidc({
   clientId: 'app',
   clientSecret: 'secret',
   baseUrl: 'https://app.example.com',
-  onLogin: ({ claims, req }) => ({ sub: claims.sub as string, path: req.path }),
+  onLogin: ({ claims, req }) => ({ sub: claims.sub, iss: claims.iss, path: req.path }),
   onError: (err, ctx) => {
     ctx.status = err.status;
     ctx.body = `Sorry (${err.code})`;

@@ -1,0 +1,31 @@
+import type { NextFunction, Request, RequestHandler, Response } from 'express';
+import type { OidcEngine } from '../core/engine.js';
+import { bearerBranch } from './require-bearer.js';
+import { contextOf, ensureAuthenticated, passesFast, privateNext } from './require-auth.js';
+import type { RequireAuthOptions } from './require-auth.js';
+
+type BearerBranch = (req: Request, res: Response, next: NextFunction) => boolean;
+
+/**
+ * `auth.requireAuth()` for routers in other files, which do not have `auth` at hand (express-openid-connect's
+ * `requiresAuth()`): the same guard, finding the `oidc()` instance through `req.oidc`. The request must
+ * pass `app.use(auth)` first (otherwise ERR_OIDC_NOT_MOUNTED).
+ */
+export function requireAuth(options: RequireAuthOptions = {}): RequestHandler {
+  // The access-token verifier belongs to one oidc() instance; made on first use, again if another serves.
+  let bearer: { engine: OidcEngine; branch: BearerBranch | undefined } | undefined;
+  return (req, res, next) => {
+    let engine: OidcEngine;
+    try {
+      engine = contextOf(req).engine;
+    } catch (err) {
+      return next(err);
+    }
+    if (options.bearer !== undefined) {
+      if (bearer?.engine !== engine) bearer = { engine, branch: bearerBranch(engine, options.bearer) };
+      if (bearer.branch?.(req, res, next)) return;
+    }
+    if (passesFast(engine, req, options)) return privateNext(res, next);
+    ensureAuthenticated(engine, req, res, options).then((pass) => (pass ? privateNext(res, next) : undefined), next);
+  };
+}
