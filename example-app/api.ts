@@ -47,7 +47,7 @@ export function apiPage(app: Express, requireAuth: RequestHandler, selfUrl: () =
       res.send(layout(req, 'API call', html`<div class="card">
         <p class="muted" id="api-guard">This page is guarded by <code>auth.requireAuth()</code>. The API it calls, <code>/api/things</code> (or <code>/api/dpop/things</code> for a DPoP-bound token), is guarded by ${apiGuard}.</p>
         <p>The server called <code>GET ${path}</code> with <code id="api-scheme">Authorization: ${scheme} &lt;your access token&gt;</code>${scheme === 'DPoP'
-          ? html` and a <code>DPoP</code> proof signed with this session's key; that route is guarded by <code>requireBearer({ dpop: { required: true } })</code>` : ''}.</p>
+          ? html` and a <code>DPoP</code> proof signed with this session's key; that route is guarded by <code>requireBearer({ baseUrl, dpop: { required: true } })</code>` : ''}.</p>
         <p>Status <strong id="api-status">${status}</strong></p>
         <pre id="api-body">${JSON.stringify(body, null, 2)}</pre></div>`));
     }, next);

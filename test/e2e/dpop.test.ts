@@ -67,7 +67,7 @@ async function start(adapter: Adapter, options: RpOptions = {}, idp: Record<stri
   api = await startRpServer();
   apiUrl = api.baseUrl;
   api.serve(createApiApp((app) => {
-    app.use('/api', requireBearer({ issuer: live.idp.issuer, audience: API, dpop: { required: true } }));
+    app.use('/api', requireBearer({ issuer: live.idp.issuer, audience: API, baseUrl: apiUrl, dpop: { required: true } }));
     app.get('/api/things', (req, res) => res.json(describeCaller(req)));
   }));
   const login = async () => {
