@@ -21,18 +21,19 @@ export function claimValues(value: unknown): string[] {
   return [];
 }
 
-function sameValue(a: unknown, b: unknown): boolean {
+/** Claim matching: equal primitives, or objects and arrays equal in every member. */
+function sameClaimValue(a: unknown, b: unknown): boolean {
   if (a === b) return true;
   return typeof a === 'object' && a !== null && typeof b === 'object' && b !== null && JSON.stringify(a) === JSON.stringify(b);
 }
 
 export function claimEquals(source: unknown, path: string | readonly string[], expected: unknown): boolean {
-  return sameValue(readClaim(source, path), expected);
+  return sameClaimValue(readClaim(source, path), expected);
 }
 
 /** Every expected value is present in the claim (an array, or a space-separated string). */
 export function claimIncludes(source: unknown, path: string | readonly string[], expected: readonly unknown[]): boolean {
   const value = readClaim(source, path);
   const list: unknown[] = Array.isArray(value) ? value : typeof value === 'string' ? value.split(' ') : [];
-  return expected.every((item) => list.some((entry) => sameValue(entry, item)));
+  return expected.every((item) => list.some((entry) => sameClaimValue(entry, item)));
 }

@@ -13,8 +13,9 @@ export interface OidcUser {
   [claim: string]: unknown;
 }
 
-function sameValue(a: unknown, b: unknown): boolean {
-  return a === b || (typeof a === 'object' && a !== null && JSON.stringify(a) === JSON.stringify(b));
+/** A userinfo value the ID token already holds (the same primitive, or an object of the same JSON): not stored again. */
+function alreadyInIdToken(fromIdToken: unknown, fromUserinfo: unknown): boolean {
+  return fromIdToken === fromUserinfo || (typeof fromIdToken === 'object' && fromIdToken !== null && JSON.stringify(fromIdToken) === JSON.stringify(fromUserinfo));
 }
 
 /** Userinfo claims the ID token does not already carry with the same value (so nothing is stored twice). */
@@ -22,7 +23,7 @@ export function userinfoExtras(idTokenClaims: Record<string, unknown>, userinfo:
   const extras: Record<string, unknown> = {};
   let any = false;
   for (const [name, value] of Object.entries(userinfo)) {
-    if (name === 'sub' || name === '__proto__' || PROTOCOL_CLAIMS.has(name) || sameValue(idTokenClaims[name], value)) continue;
+    if (name === 'sub' || name === '__proto__' || PROTOCOL_CLAIMS.has(name) || alreadyInIdToken(idTokenClaims[name], value)) continue;
     extras[name] = value;
     any = true;
   }
