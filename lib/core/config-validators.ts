@@ -1,4 +1,6 @@
 import { OidcError } from './errors.js';
+import { allowedScheme } from './idp/transport.js';
+import type { RefreshLock } from './lock.js';
 import type { Logger } from './options.js';
 
 /** Parameters the library owns; an app may never override them. */
@@ -6,20 +8,30 @@ export const PROTECTED_AUTHORIZATION_PARAMS: ReadonlySet<string> = new Set([
   'client_id', 'redirect_uri', 'response_type', 'response_mode', 'state', 'nonce', 'code_challenge',
   'code_challenge_method', 'request', 'request_uri', 'client_secret',
 ]);
-const LOOPBACK_HOSTS = new Set(['127.0.0.1', 'localhost', '[::1]']);
+/** The JWS algorithms ID tokens, access tokens and DPoP proofs may be signed with: asymmetric only, never none or HS*. */
+export const ASYMMETRIC_ALGS: readonly string[] = Object.freeze([
+  'RS256', 'RS384', 'RS512', 'PS256', 'PS384', 'PS512', 'ES256', 'ES384', 'ES512', 'EdDSA', 'Ed25519',
+]);
 const SILENT_LOGGER: Logger = { debug() {}, info() {}, warn() {}, error() {} };
 
-export function invalid(message: string): OidcError {
-  return new OidcError('ERR_OIDC_INVALID_CONFIG', `oidc(): ${message}`);
+/**
+ * Every check below takes the factory's `Invalid` first, so one set of checks serves `oidc()`,
+ * `requireBearer()`, `resilientStore()` and the Redis helpers, each naming itself in the message.
+ */
+export type Invalid = (message: string) => OidcError;
+
+/** The ERR_OIDC_INVALID_CONFIG maker of one factory: `label` (`oidc()`, `requireBearer()`...) opens the message. */
+export function invalidFor(label: string): Invalid {
+  return (message) => new OidcError('ERR_OIDC_INVALID_CONFIG', `${label}: ${message}`);
 }
 
-export function optionalString(value: unknown, name: string): string | undefined {
+export function optionalString(invalid: Invalid, value: unknown, name: string): string | undefined {
   if (value === undefined) return undefined;
   if (typeof value !== 'string' || value.length === 0) throw invalid(`"${name}" must be a non-empty string`);
   return value;
 }
 
-export function numberInRange(value: unknown, name: string, fallback: number, min: number, max: number): number {
+export function numberInRange(invalid: Invalid, value: unknown, name: string, fallback: number, min: number, max: number): number {
   if (value === undefined) return fallback;
   if (typeof value !== 'number' || !Number.isFinite(value) || value < min || value > max) {
     throw invalid(`"${name}" must be a number from ${min} to ${max}`);
@@ -27,19 +39,30 @@ export function numberInRange(value: unknown, name: string, fallback: number, mi
   return value;
 }
 
-export function optionalBoolean(value: unknown, name: string, fallback: boolean): boolean {
+export function optionalBoolean(invalid: Invalid, value: unknown, name: string, fallback = false): boolean {
   if (value === undefined) return fallback;
   if (typeof value !== 'boolean') throw invalid(`"${name}" must be true or false`);
   return value;
 }
 
-export function optionalFunction<T>(value: unknown, name: string): T | undefined {
+export function optionalFunction<T>(invalid: Invalid, value: unknown, name: string): T | undefined {
   if (value === undefined) return undefined;
   if (typeof value !== 'function') throw invalid(`"${name}" must be a function`);
   return value as T;
 }
 
-export function routePath(value: unknown, name: string, fallback: string): string {
+export function plainObject(invalid: Invalid, value: unknown, name: string): Record<string, unknown> {
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) throw invalid(`"${name}" must be an object`);
+  return value as Record<string, unknown>;
+}
+
+export function rejectUnknown(invalid: Invalid, value: Record<string, unknown>, known: ReadonlySet<string>, prefix = ''): void {
+  for (const key of Object.keys(value)) {
+    if (!known.has(key)) throw invalid(`unknown option "${prefix}${key}"`);
+  }
+}
+
+export function routePath(invalid: Invalid, value: unknown, name: string, fallback: string): string {
   if (value === undefined) return fallback;
   if (typeof value !== 'string' || !/^\/[A-Za-z0-9\-._~/]*$/.test(value)) {
     throw invalid(`"routes.${name}" must be a path starting with "/"`);
@@ -47,11 +70,7 @@ export function routePath(value: unknown, name: string, fallback: string): strin
   return value;
 }
 
-export function isLoopbackHost(hostname: string): boolean {
-  return LOOPBACK_HOSTS.has(hostname);
-}
-
-export function parseUrl(value: unknown, name: string): URL {
+export function parseUrl(invalid: Invalid, value: unknown, name: string): URL {
   if (typeof value !== 'string') throw invalid(`"${name}" must be an absolute http(s) URL string`);
   let url: URL;
   try {
@@ -64,7 +83,7 @@ export function parseUrl(value: unknown, name: string): URL {
   return url;
 }
 
-export function stringRecord(value: unknown, name: string): Record<string, string> {
+export function stringRecord(invalid: Invalid, value: unknown, name: string): Record<string, string> {
   if (value === undefined) return {};
   if (typeof value !== 'object' || value === null || Array.isArray(value)) throw invalid(`"${name}" must be an object of strings`);
   const out: Record<string, string> = {};
@@ -76,7 +95,7 @@ export function stringRecord(value: unknown, name: string): Record<string, strin
   return out;
 }
 
-export function resolveLogger(value: unknown): Logger {
+export function resolveLogger(invalid: Invalid, value: unknown): Logger {
   if (value === undefined) return SILENT_LOGGER;
   const logger = value as Partial<Logger>;
   for (const level of ['debug', 'info', 'warn', 'error'] as const) {
@@ -85,9 +104,28 @@ export function resolveLogger(value: unknown): Logger {
   return logger as Logger;
 }
 
-export function claimPath(value: unknown, name: string): string | readonly string[] {
+export function claimPath(invalid: Invalid, value: unknown, name: string): string | readonly string[] {
   if (typeof value === 'string' && value.length > 0) return value;
   if (Array.isArray(value) && value.length > 0 && value.every((k) => typeof k === 'string' && k.length > 0)) return Object.freeze([...value]);
   throw invalid(`"${name}" must be a claim name, a dot path or an array of keys`);
 }
 
+/** `url` must be https unless allowedScheme() permits http (see idp/transport.ts). */
+export function requireHttps(invalid: Invalid, url: URL, name: string, allowInsecure: boolean): void {
+  if (!allowedScheme(url, allowInsecure)) {
+    throw invalid(`"${name}" must use https (http is allowed for 127.0.0.1, localhost and ::1, or with "allowInsecureRequests: true")`);
+  }
+}
+
+/** The injected `customFetch` and `clock`, when given, must be functions. */
+export function injectedFetchAndClock(invalid: Invalid, options: { customFetch?: unknown; clock?: unknown }): void {
+  if (options.customFetch !== undefined && typeof options.customFetch !== 'function') throw invalid('"customFetch" must be a function');
+  if (options.clock !== undefined && typeof options.clock !== 'function') throw invalid('"clock" must be a function returning milliseconds');
+}
+
+export function lockOption(invalid: Invalid, value: unknown): RefreshLock | undefined {
+  if (value === undefined || value === null) return undefined;
+  const candidate = value as Partial<RefreshLock>;
+  if (typeof candidate.acquire !== 'function' || typeof candidate.release !== 'function') throw invalid('"lock" must have acquire() and release()');
+  return value as RefreshLock;
+}

@@ -1,5 +1,5 @@
 import type { Configuration } from 'openid-client';
-import { claimPath, invalid, isLoopbackHost, numberInRange, optionalBoolean, optionalFunction, optionalString, parseUrl, PROTECTED_AUTHORIZATION_PARAMS, resolveLogger, routePath } from './config-validators.js';
+import { claimPath, invalidFor, numberInRange, optionalBoolean, optionalFunction, optionalString, parseUrl, PROTECTED_AUTHORIZATION_PARAMS, injectedFetchAndClock, lockOption, requireHttps, resolveLogger, routePath } from './config-validators.js';
 import { MemoryLock } from './lock.js';
 import type { RefreshLock } from './lock.js';
 import type { ClientAuthMethod, Clock, Logger, LoginEvent, LogoutEvent, OidcOptions, RefreshEvent } from './options.js';
@@ -76,7 +76,9 @@ const KNOWN_OPTIONS = new Set<string>([
 ]);
 const KNOWN_ROUTES = new Set(['login', 'callback', 'logout', 'postLogoutRedirect', 'backchannelLogout']);
 
-export { isLoopbackHost, PROTECTED_AUTHORIZATION_PARAMS } from './config-validators.js';
+export { PROTECTED_AUTHORIZATION_PARAMS } from './config-validators.js';
+
+const invalid = invalidFor('oidc()');
 
 /** Validates the options once, at construction; every mistake names the option. */
 export function resolveConfig(options: OidcOptions): ResolvedConfig {
@@ -84,34 +86,30 @@ export function resolveConfig(options: OidcOptions): ResolvedConfig {
   for (const key of Object.keys(options)) {
     if (!KNOWN_OPTIONS.has(key)) throw invalid(`unknown option "${key}"`);
   }
-  const baseUrl = parseUrl(options.baseUrl, 'baseUrl');
+  const baseUrl = parseUrl(invalid, options.baseUrl, 'baseUrl');
   const routes = options.routes ?? {};
   if (typeof routes !== 'object' || routes === null) throw invalid('"routes" must be an object');
   for (const key of Object.keys(routes)) {
     if (!KNOWN_ROUTES.has(key)) throw invalid(`unknown option "routes.${key}"`);
   }
   const resolvedRoutes = Object.freeze({
-    login: routePath(routes.login, 'login', '/login'),
-    callback: routePath(routes.callback, 'callback', '/callback'),
-    logout: routePath(routes.logout, 'logout', '/logout'),
-    postLogoutRedirect: routePath(routes.postLogoutRedirect, 'postLogoutRedirect', '/'),
-    backchannelLogout: routePath(routes.backchannelLogout, 'backchannelLogout', '/backchannel-logout'),
+    login: routePath(invalid, routes.login, 'login', '/login'),
+    callback: routePath(invalid, routes.callback, 'callback', '/callback'),
+    logout: routePath(invalid, routes.logout, 'logout', '/logout'),
+    postLogoutRedirect: routePath(invalid, routes.postLogoutRedirect, 'postLogoutRedirect', '/'),
+    backchannelLogout: routePath(invalid, routes.backchannelLogout, 'backchannelLogout', '/backchannel-logout'),
   });
-  const allowInsecure = optionalBoolean(options.allowInsecureRequests, 'allowInsecureRequests', false);
-  if (baseUrl.protocol === 'http:' && !allowInsecure && !isLoopbackHost(baseUrl.hostname)) {
-    throw invalid('"baseUrl" must use https (http is allowed for 127.0.0.1, localhost and ::1, or with "allowInsecureRequests: true")');
-  }
+  const allowInsecure = optionalBoolean(invalid, options.allowInsecureRequests, 'allowInsecureRequests', false);
+  requireHttps(invalid, baseUrl, 'baseUrl', allowInsecure);
   const providers = resolveProviders(options, baseUrl, resolvedRoutes, allowInsecure);
-  if (options.customFetch !== undefined && typeof options.customFetch !== 'function') throw invalid('"customFetch" must be a function');
-  if (options.clock !== undefined && typeof options.clock !== 'function') throw invalid('"clock" must be a function returning milliseconds');
+  injectedFetchAndClock(invalid, options);
   const loginParams = options.loginParams ?? [];
   if (!Array.isArray(loginParams) || loginParams.some((p) => typeof p !== 'string' || PROTECTED_AUTHORIZATION_PARAMS.has(p))) {
     throw invalid('"loginParams" must be an array of parameter names other than the ones the library sets');
   }
-  const sessionKey = optionalString(options.sessionKey, 'sessionKey') ?? 'oidc';
+  const sessionKey = optionalString(invalid, options.sessionKey, 'sessionKey') ?? 'oidc';
   const clock = options.clock ?? Date.now;
-  const lock = options.lock ?? new MemoryLock(clock);
-  if (typeof lock.acquire !== 'function' || typeof lock.release !== 'function') throw invalid('"lock" must have acquire() and release()');
+  const lock = lockOption(invalid, options.lock) ?? new MemoryLock(clock);
   const sessionIndex = options.sessionIndex ?? new MemorySessionIndex(clock);
   for (const method of ['add', 'find', 'remove'] as const) {
     if (typeof sessionIndex[method] !== 'function') throw invalid(`"sessionIndex.${method}" must be a function`);
@@ -120,36 +118,36 @@ export function resolveConfig(options: OidcOptions): ResolvedConfig {
   if (typeof keepSessionData !== 'boolean' && !(Array.isArray(keepSessionData) && keepSessionData.every((k) => typeof k === 'string' && k !== sessionKey))) {
     throw invalid('"keepSessionData" must be true, false or an array of session keys');
   }
-  optionalFunction((options as { onError?: unknown }).onError, 'onError');
+  optionalFunction(invalid, (options as { onError?: unknown }).onError, 'onError');
   return Object.freeze({
     baseUrl,
     origin: baseUrl.origin,
     providers: Object.freeze(providers),
     multiProvider: options.providers !== undefined,
     routes: resolvedRoutes,
-    idpLogout: optionalBoolean(options.idpLogout, 'idpLogout', false),
-    httpTimeoutMs: numberInRange(options.httpTimeout, 'httpTimeout', 5000, 100, 120_000),
-    clockToleranceSec: numberInRange(options.clockTolerance, 'clockTolerance', 60, 0, 300),
-    jwksCooldownSec: numberInRange(options.jwksCooldown, 'jwksCooldown', 1, 0, 600),
-    transactionTtlSec: numberInRange(options.transactionTtl, 'transactionTtl', 600, 10, 86_400),
-    maxTransactions: numberInRange(options.maxTransactions, 'maxTransactions', 5, 1, 50),
+    idpLogout: optionalBoolean(invalid, options.idpLogout, 'idpLogout', false),
+    httpTimeoutMs: numberInRange(invalid, options.httpTimeout, 'httpTimeout', 5000, 100, 120_000),
+    clockToleranceSec: numberInRange(invalid, options.clockTolerance, 'clockTolerance', 60, 0, 300),
+    jwksCooldownSec: numberInRange(invalid, options.jwksCooldown, 'jwksCooldown', 1, 0, 600),
+    transactionTtlSec: numberInRange(invalid, options.transactionTtl, 'transactionTtl', 600, 10, 86_400),
+    maxTransactions: numberInRange(invalid, options.maxTransactions, 'maxTransactions', 5, 1, 50),
     sessionKey,
-    fetchUserinfo: optionalBoolean(options.fetchUserinfo, 'fetchUserinfo', true),
+    fetchUserinfo: optionalBoolean(invalid, options.fetchUserinfo, 'fetchUserinfo', true),
     loginParams: new Set(['prompt', 'login_hint', 'ui_locales', ...loginParams]),
-    absoluteDurationSec: numberInRange(options.absoluteDuration, 'absoluteDuration', 7 * 86_400, 60, 366 * 86_400),
+    absoluteDurationSec: numberInRange(invalid, options.absoluteDuration, 'absoluteDuration', 7 * 86_400, 60, 366 * 86_400),
     customFetch: options.customFetch,
     clock,
-    logger: resolveLogger(options.logger),
-    autoRefresh: optionalBoolean(options.autoRefresh, 'autoRefresh', true),
+    logger: resolveLogger(invalid, options.logger),
+    autoRefresh: optionalBoolean(invalid, options.autoRefresh, 'autoRefresh', true),
     lock,
     sessionIndex,
-    backchannelLogout: optionalBoolean(options.backchannelLogout, 'backchannelLogout', false),
-    revokeTokens: optionalBoolean(options.revokeTokens, 'revokeTokens', true),
+    backchannelLogout: optionalBoolean(invalid, options.backchannelLogout, 'backchannelLogout', false),
+    revokeTokens: optionalBoolean(invalid, options.revokeTokens, 'revokeTokens', true),
     keepSessionData: Array.isArray(keepSessionData) ? Object.freeze([...keepSessionData]) : keepSessionData,
-    rolesClaim: claimPath(options.rolesClaim ?? 'roles', 'rolesClaim'),
-    attemptSilentLogin: optionalBoolean(options.attemptSilentLogin, 'attemptSilentLogin', false),
-    onLogin: optionalFunction<ResolvedConfig['onLogin']>(options.onLogin, 'onLogin'),
-    onLogout: optionalFunction<ResolvedConfig['onLogout']>(options.onLogout, 'onLogout'),
-    onRefresh: optionalFunction<ResolvedConfig['onRefresh']>(options.onRefresh, 'onRefresh'),
+    rolesClaim: claimPath(invalid, options.rolesClaim ?? 'roles', 'rolesClaim'),
+    attemptSilentLogin: optionalBoolean(invalid, options.attemptSilentLogin, 'attemptSilentLogin', false),
+    onLogin: optionalFunction<ResolvedConfig['onLogin']>(invalid, options.onLogin, 'onLogin'),
+    onLogout: optionalFunction<ResolvedConfig['onLogout']>(invalid, options.onLogout, 'onLogout'),
+    onRefresh: optionalFunction<ResolvedConfig['onRefresh']>(invalid, options.onRefresh, 'onRefresh'),
   });
 }

@@ -1,9 +1,9 @@
 import * as client from 'openid-client';
 import { createRemoteJWKSet, importJWK, importPKCS8, customFetch as joseCustomFetch } from 'jose';
 import type { JWK, JWTVerifyGetKey } from 'jose';
-import { isLoopbackHost } from './config.js';
 import type { ResolvedConfig, ResolvedProvider } from './config.js';
 import { OidcError } from './errors.js';
+import { allowedScheme, allowsHttp } from './idp/transport.js';
 import { limitedFetch } from './limited-fetch.js';
 import { toIdpError } from './upstream-error.js';
 
@@ -57,13 +57,9 @@ function assertSecureEndpoints(settings: ResolvedProvider, server: client.Server
     } catch {
       throw new OidcError('ERR_OIDC_DISCOVERY_FAILED', `The IdP metadata "${name}" is not a URL`);
     }
-    if (url.protocol === 'https:' || (url.protocol === 'http:' && allowsHttp(settings, url))) continue;
+    if (allowedScheme(url, settings.allowInsecureRequests)) continue;
     throw new OidcError('ERR_OIDC_DISCOVERY_FAILED', `The IdP metadata "${name}" must use https`);
   }
-}
-
-function allowsHttp(settings: ResolvedProvider, url: URL): boolean {
-  return settings.allowInsecureRequests || isLoopbackHost(url.hostname);
 }
 
 /**
@@ -102,7 +98,7 @@ export class ProviderClient {
       config = settings.config;
     } else {
       const issuerUrl = new URL(settings.issuer as string);
-      const execute = allowsHttp(settings, issuerUrl) ? [client.allowInsecureRequests] : [];
+      const execute = allowsHttp(issuerUrl, settings.allowInsecureRequests) ? [client.allowInsecureRequests] : [];
       const auth = await clientAuth(settings);
       try {
         config = await client.discovery(issuerUrl, settings.clientId, metadata, auth, {

@@ -1,14 +1,15 @@
 import { Configuration } from 'openid-client';
 import type { ResolvedConfig, ResolvedProvider } from './config.js';
-import { invalid, isLoopbackHost, optionalBoolean, optionalString, parseUrl, stringRecord } from './config-validators.js';
+import { ASYMMETRIC_ALGS, invalidFor, optionalBoolean, optionalString, parseUrl, requireHttps, stringRecord } from './config-validators.js';
 import type { OidcOptions, ProviderOptions } from './options.js';
 
 const CLIENT_AUTH_METHODS = new Set<string>(['client_secret_basic', 'client_secret_post', 'private_key_jwt', 'none']);
-const SIGNING_ALGS = new Set(['RS256', 'RS384', 'RS512', 'PS256', 'PS384', 'PS512', 'ES256', 'ES384', 'ES512', 'EdDSA', 'Ed25519']);
 export const PROVIDER_OPTIONS = [
   'issuer', 'clientId', 'clientSecret', 'config', 'clientAuthMethod', 'idTokenSigningAlg', 'scope',
   'authorizationParams', 'privateKey', 'responseMode', 'pushedAuthorizationRequests',
 ] as const;
+
+const invalid = invalidFor('oidc()');
 
 interface ProviderContext {
   id: string;
@@ -22,22 +23,20 @@ interface ProviderContext {
 
 function resolveProvider(options: ProviderOptions, ctx: ProviderContext): ResolvedProvider {
   const at = (name: string): string => ctx.label + name;
-  const clientId = optionalString(options.clientId, at('clientId'));
+  const clientId = optionalString(invalid, options.clientId, at('clientId'));
   if (!clientId) throw invalid(`"${at('clientId')}" is required`);
-  const clientSecret = optionalString(options.clientSecret, at('clientSecret'));
+  const clientSecret = optionalString(invalid, options.clientSecret, at('clientSecret'));
   const config = options.config;
   if (config !== undefined && !(config instanceof Configuration)) {
     throw invalid(`"${at('config')}" must be an openid-client Configuration`);
   }
   let issuer: string | undefined;
   if (config === undefined) {
-    const issuerUrl = parseUrl(options.issuer, at('issuer'));
+    const issuerUrl = parseUrl(invalid, options.issuer, at('issuer'));
     if (issuerUrl.pathname.includes('/.well-known/')) {
       throw invalid(`"${at('issuer')}" must be the issuer URL, not its .well-known discovery document`);
     }
-    if (issuerUrl.protocol === 'http:' && !ctx.allowInsecure && !isLoopbackHost(issuerUrl.hostname)) {
-      throw invalid(`"${at('issuer')}" must use https (http is allowed for 127.0.0.1, localhost and ::1, or with "allowInsecureRequests: true")`);
-    }
+    requireHttps(invalid, issuerUrl, at('issuer'), ctx.allowInsecure);
     issuer = options.issuer;
   } else if (options.issuer !== undefined) {
     throw invalid(`pass either "${at('issuer')}" or "${at('config')}", not both`);
@@ -54,10 +53,10 @@ function resolveProvider(options: ProviderOptions, ctx: ProviderContext): Resolv
     throw invalid(`"${at('privateKey')}" (a JWK object or a PKCS#8 PEM string) is required with clientAuthMethod "private_key_jwt"`);
   }
   const alg = options.idTokenSigningAlg ?? 'RS256';
-  if (!SIGNING_ALGS.has(alg)) {
-    throw invalid(`"${at('idTokenSigningAlg')}" must be an asymmetric JWS algorithm (${[...SIGNING_ALGS].join(', ')})`);
+  if (!ASYMMETRIC_ALGS.includes(alg)) {
+    throw invalid(`"${at('idTokenSigningAlg')}" must be an asymmetric JWS algorithm (${ASYMMETRIC_ALGS.join(', ')})`);
   }
-  const scope = optionalString(options.scope, at('scope')) ?? 'openid profile email';
+  const scope = optionalString(invalid, options.scope, at('scope')) ?? 'openid profile email';
   if (!scope.split(' ').includes('openid')) throw invalid(`"${at('scope')}" must include "openid"`);
   const responseMode = options.responseMode ?? 'query';
   if (responseMode !== 'query' && responseMode !== 'form_post') throw invalid(`"${at('responseMode')}" must be "query" or "form_post"`);
@@ -73,9 +72,9 @@ function resolveProvider(options: ProviderOptions, ctx: ProviderContext): Resolv
     privateKey,
     idTokenSigningAlg: alg,
     scope,
-    authorizationParams: Object.freeze(stringRecord(options.authorizationParams, at('authorizationParams'))),
+    authorizationParams: Object.freeze(stringRecord(invalid, options.authorizationParams, at('authorizationParams'))),
     responseMode,
-    pushedAuthorizationRequests: optionalBoolean(options.pushedAuthorizationRequests, at('pushedAuthorizationRequests'), false),
+    pushedAuthorizationRequests: optionalBoolean(invalid, options.pushedAuthorizationRequests, at('pushedAuthorizationRequests'), false),
     redirectUri: redirect.href,
     callbackPath: ctx.callbackPath,
     backchannelPath: ctx.backchannelPath,

@@ -2,7 +2,7 @@ import { createRemoteJWKSet, customFetch as joseCustomFetch } from 'jose';
 import type { JWTVerifyGetKey } from 'jose';
 import type * as client from 'openid-client';
 import { claimValues } from '../claim-path.js';
-import { isLoopbackHost } from '../config.js';
+import { allowedScheme } from '../idp/transport.js';
 import { OidcError } from '../errors.js';
 import type { RefreshLock } from '../lock.js';
 import type { Clock } from '../options.js';
@@ -52,10 +52,6 @@ interface Resources {
   issuer: string;
   keys: JWTVerifyGetKey;
   introspection: client.Configuration | undefined;
-}
-
-export function httpAllowed(endpoints: Pick<IssuerEndpoints, 'allowInsecure'>, url: URL): boolean {
-  return url.protocol === 'https:' || (url.protocol === 'http:' && (endpoints.allowInsecure || isLoopbackHost(url.hostname)));
 }
 
 /** Brands our AuthInfo objects and remembers the challenge settings of the verifier that made them. */
@@ -181,7 +177,7 @@ export class BearerVerifier {
     const { server } = endpoints;
     if (!server.jwks_uri) throw new OidcError('ERR_OIDC_DISCOVERY_FAILED', 'The IdP metadata has no jwks_uri');
     const jwksUrl = new URL(server.jwks_uri);
-    if (!httpAllowed(endpoints, jwksUrl)) throw new OidcError('ERR_OIDC_DISCOVERY_FAILED', 'The IdP jwks_uri must use https');
+    if (!allowedScheme(jwksUrl, endpoints.allowInsecure)) throw new OidcError('ERR_OIDC_DISCOVERY_FAILED', 'The IdP jwks_uri must use https');
     // Our own key set, not the login side's: anyone can send a bearer token, so an unknown `kid` may only
     // trigger a refetch once per cool-down, whereas ID tokens straight from the token endpoint may refetch at once.
     const keys = createRemoteJWKSet(jwksUrl, {
