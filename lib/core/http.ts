@@ -57,3 +57,14 @@ export function pathOf(url: string): string {
   const index = url.indexOf('?');
   return index === -1 ? url : url.slice(0, index);
 }
+
+/** Node's header object (Express `req.headers`, Koa `ctx.headers`): a repeated header arrives as an array. */
+export type NodeHeaders = Readonly<Record<string, string | string[] | undefined>>;
+
+/** `HttpRequest.header` over Node's headers: repeated values joined with ", " as HTTP folds them. */
+export function headerReader(headers: NodeHeaders): (name: string) => string | undefined {
+  return (name) => {
+    const value = headers[name];
+    return Array.isArray(value) ? value.join(', ') : value;
+  };
+}

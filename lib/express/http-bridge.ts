@@ -1,5 +1,6 @@
 import type { Request, Response } from 'express';
 import { readUrlencodedForm } from '../core/form.js';
+import { headerReader } from '../core/http.js';
 import type { HttpRequest, HttpResult } from '../core/http.js';
 
 export function toHttpRequest(req: Request): HttpRequest {
@@ -7,10 +8,7 @@ export function toHttpRequest(req: Request): HttpRequest {
     method: req.method,
     url: req.url,
     originalUrl: req.originalUrl ?? req.url,
-    header: (name) => {
-      const value = req.headers[name];
-      return Array.isArray(value) ? value.join(', ') : value;
-    },
+    header: headerReader(req.headers),
   };
 }
 

@@ -4,6 +4,7 @@ import {
 } from '../core/bearer/index.js';
 import type { AuthInfo, BearerGuardOptions, BearerOptions, BearerRequest, BearerVerifier } from '../core/bearer/index.js';
 import type { OidcEngine } from '../core/engine.js';
+import { headerReader } from '../core/http.js';
 import './types.js';
 
 export type { AuthInfo, BearerGuardOptions, BearerOptions, DpopOptions, IntrospectionOptions } from '../core/bearer/index.js';
@@ -12,10 +13,7 @@ export type { AuthInfo, BearerGuardOptions, BearerOptions, DpopOptions, Introspe
 function toBearerRequest(req: Request): BearerRequest {
   return {
     method: req.method,
-    header: (name) => {
-      const value = req.headers[name];
-      return Array.isArray(value) ? value.join(', ') : value;
-    },
+    header: headerReader(req.headers),
     url: () => `${req.protocol}://${req.get('host') ?? ''}${req.originalUrl ?? req.url}`,
   };
 }

@@ -1,5 +1,6 @@
 import type { Context } from 'koa';
 import { readUrlencodedForm } from '../core/form.js';
+import { headerReader } from '../core/http.js';
 import type { HttpRequest, HttpResult } from '../core/http.js';
 
 export function toHttpRequest(ctx: Context): HttpRequest {
@@ -7,10 +8,7 @@ export function toHttpRequest(ctx: Context): HttpRequest {
     method: ctx.method,
     url: ctx.url,
     originalUrl: ctx.originalUrl ?? ctx.url,
-    header: (name) => {
-      const value = ctx.headers[name];
-      return Array.isArray(value) ? value.join(', ') : value;
-    },
+    header: headerReader(ctx.headers),
   };
 }
 

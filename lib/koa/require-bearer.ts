@@ -2,6 +2,7 @@ import type { Context, Middleware, Next } from 'koa';
 import { carriesAccessToken, createBearerVerifier, engineBearerVerifier } from '../core/bearer/index.js';
 import type { AuthInfo, BearerGuardOptions, BearerOptions, BearerRequest, BearerVerifier } from '../core/bearer/index.js';
 import type { OidcEngine } from '../core/engine.js';
+import { headerReader } from '../core/http.js';
 
 export type { AuthInfo, BearerGuardOptions, BearerOptions, DpopOptions, IntrospectionOptions } from '../core/bearer/index.js';
 export { checkScopes, claimsDenied, isAuthInfo } from '../core/bearer/index.js';
@@ -16,10 +17,7 @@ export interface BearerKoaState {
 function toBearerRequest(ctx: Context): BearerRequest {
   return {
     method: ctx.method,
-    header: (name) => {
-      const value = ctx.headers[name];
-      return Array.isArray(value) ? value.join(', ') : value;
-    },
+    header: headerReader(ctx.headers),
     url: () => `${ctx.protocol}://${ctx.get('host')}${ctx.originalUrl}`,
   };
 }
