@@ -1,6 +1,7 @@
 import type { Context } from 'koa';
 import { OidcError } from '../core/errors.js';
 import type { OidcSessionData, SessionPort } from '../core/session-data.js';
+import { sessionStoreError } from '../core/session/store-error.js';
 
 /** The parts of koa-session 7's Session object we use. */
 interface KoaSession {
@@ -55,16 +56,12 @@ export function sessionStoreOf(ctx: Context): KoaSessionStore {
   return options.store ?? new (options.ContextStore as NonNullable<KoaSessionOptions['ContextStore']>)(ctx);
 }
 
-function storeError(action: string, err: unknown): OidcError {
-  return err instanceof OidcError ? err : new OidcError('ERR_OIDC_SESSION_STORE', `The session store failed to ${action} the session`, { cause: err });
-}
-
 /** Destroys any session in koa-session's external store by its key (back-channel logout). */
 export async function destroyStoredSession(ctx: Context, key: string): Promise<void> {
   try {
     await sessionStoreOf(ctx).destroy(key, { ctx });
   } catch (err) {
-    throw storeError('destroy', err);
+    throw sessionStoreError('destroy', err);
   }
 }
 
@@ -116,7 +113,7 @@ export class KoaSessionPort implements SessionPort {
     try {
       stored = await this.store.get(this.id(), withSession(this.ctx).sessionOptions?.maxAge, { rolling: false, ctx: this.ctx });
     } catch (err) {
-      throw storeError('read', err);
+      throw sessionStoreError('read', err);
     }
     if (!stored || typeof stored !== 'object') return null;
     const record = stored as Record<string, unknown>;
@@ -150,7 +147,7 @@ export class KoaSessionPort implements SessionPort {
       // koa-session: destroys the old key in the store, takes a new key, saves, sets the new cookie.
       await (holder.session as KoaSession).regenerate();
     } catch (err) {
-      throw storeError('regenerate', err);
+      throw sessionStoreError('regenerate', err);
     }
     // The Session object still reports the old key; a fresh one is created with the new key.
     holder.session = {};
@@ -161,7 +158,7 @@ export class KoaSessionPort implements SessionPort {
     try {
       await session.save();
     } catch (err) {
-      throw storeError('save', err);
+      throw sessionStoreError('save', err);
     }
     this.savedLogin = (session[this.key] as OidcSessionData | undefined)?.auth !== undefined;
   }
@@ -171,7 +168,7 @@ export class KoaSessionPort implements SessionPort {
     try {
       if (id) await this.store.destroy(id, { ctx: this.ctx });
     } catch (err) {
-      throw storeError('destroy', err);
+      throw sessionStoreError('destroy', err);
     }
     // koa-session clears the cookie when it commits (and destroys the key again, harmlessly).
     withSession(this.ctx).session = null;
