@@ -1,6 +1,7 @@
 import type { Context } from 'koa';
 import { OidcError } from '../core/errors.js';
 import type { OidcSessionData, SessionPort } from '../core/session-data.js';
+import { keepNewerLogin } from '../core/session/stale-write.js';
 import { sessionStoreError } from '../core/session/store-error.js';
 
 /** The parts of koa-session 7's Session object we use. */
@@ -188,21 +189,19 @@ export class KoaSessionPort implements SessionPort {
     if (!this.savedLogin && !changedLogin) return;
     this.savedLogin = false;
     this.loadedLogin = undefined;
-    const stored = await this.readStored().catch(() => undefined);
-    if (stored === null) {
-      withSession(this.ctx).session = null;
+    let stored: OidcSessionData | undefined | null;
+    try {
+      stored = await this.readStored();
+    } catch {
+      // The store could not tell: let koa-session write as it would have.
       return;
     }
-    // The request changed a session it loaded logged in: the store's login is newer when another request
-    // refreshed the tokens (or ended the login) meanwhile, so that one is what gets written back.
     const current = withSession(this.ctx).session as KoaSession | null | undefined;
-    const mine = current?.[this.key] as OidcSessionData | undefined;
-    if (!changedLogin || !current || !mine?.auth || stored === undefined) return;
-    const theirs = stored?.auth;
-    if (!theirs || theirs.accessToken !== mine.auth.accessToken || theirs.refreshToken !== mine.auth.refreshToken) {
-      const { auth: _stale, ...rest } = mine;
-      current[this.key] = theirs ? { ...rest, auth: theirs } : rest;
-    }
+    // Only a session this request changed can carry a stale login; one it merely saved is checked for destruction.
+    const mine = changedLogin ? (current?.[this.key] as OidcSessionData | undefined) : undefined;
+    const next = keepNewerLogin(mine, stored);
+    if (next === null) withSession(this.ctx).session = null;
+    else if (current && next !== mine) current[this.key] = next;
   }
 
   /**
