@@ -7,6 +7,8 @@ import { asRouteError, OidcError, PRIVATE_RESPONSE_HEADERS } from '../core/error
 import { rawQuery } from '../core/http.js';
 import type { OidcOptions } from '../core/options.js';
 import { ROUTE_METHODS } from '../core/routes.js';
+import { warnAboutCookie } from '../core/session/cookie-check.js';
+import type { CookieFixes } from '../core/session/cookie-check.js';
 import { readForm, toHttpRequest, writeResult } from './http-bridge.js';
 import { OidcRequestContext } from './request-context.js';
 import { bearerBranch } from './require-bearer.js';
@@ -116,17 +118,16 @@ async function handleRoute(engine: OidcEngine, route: RouteMatch, req: Request, 
   }
 }
 
-/** One look at the session cookie settings, so an insecure production setup is noticed. */
-function warnAboutCookie(engine: OidcEngine, req: Request): void {
+const COOKIE_FIXES: CookieFixes = {
+  secure: 'set cookie.secure (and app.set("trust proxy", 1) behind a proxy)',
+  sameSite: 'set cookie.sameSite = "lax"',
+};
+
+/** express-session's cookie settings, for the core's one look at them. */
+function checkCookie(engine: OidcEngine, req: Request): void {
   const cookie = (req.session as unknown as { cookie?: { secure?: unknown; sameSite?: unknown; httpOnly?: unknown } }).cookie;
   if (!cookie) return;
-  if (engine.cfg.baseUrl.protocol === 'https:' && !cookie.secure) {
-    engine.cfg.logger.warn('oidc-session: the session cookie is not Secure although baseUrl is https; set cookie.secure (and app.set("trust proxy", 1) behind a proxy)');
-  }
-  if (cookie.sameSite === undefined || cookie.sameSite === false) {
-    engine.cfg.logger.warn('oidc-session: the session cookie has no SameSite attribute; set cookie.sameSite = "lax"');
-  }
-  if (cookie.httpOnly === false) engine.cfg.logger.warn('oidc-session: the session cookie is readable by scripts (httpOnly false)');
+  warnAboutCookie(engine.cfg.baseUrl, engine.cfg.logger, { secure: !!cookie.secure, sameSite: cookie.sameSite, httpOnly: cookie.httpOnly }, COOKIE_FIXES);
 }
 
 /**
@@ -149,7 +150,7 @@ export function oidc(options: ExpressOidcOptions): OidcMiddleware {
     guardStaleWrites(req, engine.cfg.sessionKey);
     if (!cookieChecked && req.session) {
       cookieChecked = true;
-      warnAboutCookie(engine, req);
+      checkCookie(engine, req);
     }
     const route = engine.route(req.url);
     if (route !== undefined && ROUTE_METHODS[route.name].has(req.method)) {

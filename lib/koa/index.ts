@@ -6,7 +6,7 @@ import type { RequireAuthOptions } from '../core/guard.js';
 import { rawQuery } from '../core/http.js';
 import type { OidcOptions } from '../core/options.js';
 import { ROUTE_METHODS } from '../core/routes.js';
-import { warnAboutCookie } from './cookie-check.js';
+import { checkCookie } from './cookie-check.js';
 import { readForm, toHttpRequest, writeResult } from './http-bridge.js';
 import { koaBearerBranch } from './require-bearer.js';
 import { contextOf, ensureAuthenticated, markPrivate } from './require-auth.js';
@@ -79,7 +79,7 @@ export function oidc(options: KoaOidcOptions): OidcMiddleware {
     session.noteLoaded();
     if (!cookieChecked) {
       cookieChecked = true;
-      warnAboutCookie(engine, ctx);
+      checkCookie(engine, ctx);
     }
     try {
       const route = engine.route(ctx.url);
