@@ -1,3 +1,5 @@
+import { checkScopes, claimsDenied } from './bearer/index.js';
+import type { AuthInfo } from './bearer/index.js';
 import { claimEquals, claimIncludes, claimValues, readClaim } from './claim-path.js';
 import { OidcError } from './errors.js';
 import type { LoginContext } from './login-context.js';
@@ -22,6 +24,21 @@ export interface ClaimGuard<Req = unknown> {
 
 export function forbidden(reason: string): OidcError {
   return new OidcError('ERR_OIDC_FORBIDDEN', `Access denied: ${reason}`);
+}
+
+/**
+ * A request admitted with an access token (`requireBearer()`, `requireAuth({ bearer })`) is judged on
+ * the token, not the session: its scopes for requireScopes(), its claims otherwise. Throws the 403 with
+ * a Bearer challenge.
+ */
+export async function judgeToken<Req>(check: ClaimGuard<Req>, auth: AuthInfo, context: LoginContext | undefined, req: Req): Promise<void> {
+  if (check.scopes) return checkScopes(auth, check.scopes);
+  if (!(await check.allows(auth.claims as OidcUser, context, req))) throw claimsDenied(auth, check.reason);
+}
+
+/** A logged-in request is judged on its user: ERR_OIDC_FORBIDDEN (403) when the check fails, never a login loop. */
+export async function judgeLogin<Req>(check: ClaimGuard<Req>, user: OidcUser, context: LoginContext, req: Req): Promise<void> {
+  if (!(await check.allows(user, context, req))) throw forbidden(check.reason);
 }
 
 /** The claim at `path` equals `value` (deep equality for objects and arrays). */

@@ -1,7 +1,8 @@
 import type { Request, RequestHandler } from 'express';
-import { claimCheckGuard, claimEqualsGuard, claimIncludesGuard, forbidden, requireRolesGuard, requireScopesGuard } from '../core/claim-guards.js';
+import { isAuthInfo } from '../core/bearer/index.js';
+import { claimCheckGuard, claimEqualsGuard, claimIncludesGuard, judgeLogin, judgeToken, requireRolesGuard, requireScopesGuard } from '../core/claim-guards.js';
 import type { ClaimGuard } from '../core/claim-guards.js';
-import { bearerGuard } from './require-bearer.js';
+import './types.js';
 import { contextOf, ensureAuthenticated, passesFast, privateNext } from './require-auth.js';
 
 type ClaimPath = string | readonly string[];
@@ -13,8 +14,11 @@ type Predicate = (user: Express.User, req: Request) => boolean | Promise<boolean
  */
 function guard(check: ClaimGuard<Request>): RequestHandler {
   return (req, res, next) => {
-    // Admitted with an access token (requireBearer / requireAuth({ bearer })): judge the token, not the session.
-    if (bearerGuard(req, next, check.reason, (claims, r) => check.allows(claims, req.oidc, r), check.scopes)) return;
+    const auth = req.auth;
+    if (isAuthInfo(auth)) {
+      judgeToken(check, auth, req.oidc, req).then(() => next(), next);
+      return;
+    }
     let context;
     try {
       context = contextOf(req);
@@ -26,8 +30,8 @@ function guard(check: ClaimGuard<Request>): RequestHandler {
     authenticated
       .then(async (ok) => {
         if (!ok) return;
-        if (await check.allows(req.user as Express.User, context, req)) return privateNext(res, next);
-        next(forbidden(check.reason));
+        await judgeLogin(check, req.user as Express.User, context, req);
+        privateNext(res, next);
       })
       .catch(next);
   };

@@ -1,7 +1,5 @@
 import type { NextFunction, Request, RequestHandler, Response } from 'express';
-import {
-  carriesAccessToken, checkScopes, claimsDenied, createBearerVerifier, engineBearerVerifier, isAuthInfo,
-} from '../core/bearer/index.js';
+import { carriesAccessToken, createBearerVerifier, engineBearerVerifier } from '../core/bearer/index.js';
 import type { AuthInfo, BearerGuardOptions, BearerOptions, BearerRequest, BearerVerifier } from '../core/bearer/index.js';
 import type { OidcEngine } from '../core/engine.js';
 import { headerReader } from '../core/http.js';
@@ -54,27 +52,4 @@ export function bearerBranch(
     });
     return true;
   };
-}
-
-/**
- * For the claim / role / scope guards: when `requireBearer()` or `requireAuth({ bearer })` admitted this
- * request with a token, judge the token (its claims, or its scopes) instead of the session: 403 with a
- * Bearer challenge on failure. Answers false, doing nothing, when the request has no token of ours.
- */
-export function bearerGuard(
-  req: Request,
-  next: NextFunction,
-  reason: string,
-  predicate: (claims: Express.User, req: Request) => boolean | Promise<boolean>,
-  scopes?: readonly string[],
-): boolean {
-  const auth = req.auth;
-  if (!isAuthInfo(auth)) return false;
-  Promise.resolve()
-    .then(async () => {
-      if (scopes) return checkScopes(auth, scopes);
-      if (!(await predicate(auth.claims as Express.User, req))) throw claimsDenied(auth, reason);
-    })
-    .then(() => next(), next);
-  return true;
 }

@@ -1,7 +1,7 @@
 import type { Context, Middleware } from 'koa';
-import { claimCheckGuard, claimEqualsGuard, claimIncludesGuard, forbidden, requireRolesGuard, requireScopesGuard } from '../core/claim-guards.js';
+import { claimCheckGuard, claimEqualsGuard, claimIncludesGuard, judgeLogin, judgeToken, requireRolesGuard, requireScopesGuard } from '../core/claim-guards.js';
 import type { ClaimGuard } from '../core/claim-guards.js';
-import { checkScopes, claimsDenied, isAuthInfo } from '../core/bearer/index.js';
+import { isAuthInfo } from '../core/bearer/index.js';
 import type { OidcUser } from '../core/user.js';
 import { contextOf, ensureAuthenticated, markPrivate } from './require-auth.js';
 import { OidcState } from './state.js';
@@ -20,14 +20,13 @@ function guard(check: ClaimGuard<Context>): Middleware<OidcKoaState> {
     const auth: unknown = (ctx.state as { auth?: unknown }).auth;
     if (isAuthInfo(auth)) {
       const oidcState: unknown = ctx.state.oidc;
-      if (check.scopes) checkScopes(auth, check.scopes);
-      else if (!(await check.allows(auth.claims as OidcUser, oidcState instanceof OidcState ? oidcState : undefined, ctx))) throw claimsDenied(auth, check.reason);
+      await judgeToken(check, auth, oidcState instanceof OidcState ? oidcState : undefined, ctx);
       await next();
       return;
     }
     const context = contextOf(ctx);
     if (!(await ensureAuthenticated(context.engine, ctx, {}))) return;
-    if (!(await check.allows(ctx.state.user as OidcUser, context, ctx))) throw forbidden(check.reason);
+    await judgeLogin(check, ctx.state.user as OidcUser, context, ctx);
     markPrivate(ctx);
     await next();
   };
