@@ -1,4 +1,7 @@
-import type { RouteName } from './engine.js';
+import type { DestroySession, OidcEngine, RouteMatch, RouteName } from './engine.js';
+import { rawQuery } from './http.js';
+import type { HttpRequest, HttpResult } from './http.js';
+import type { SessionPort } from './session-data.js';
 
 /**
  * The methods each of our routes answers; any other method falls through to the app (a 404 or the app's
@@ -10,3 +13,39 @@ export const ROUTE_METHODS: Readonly<Record<RouteName, ReadonlySet<string>>> = {
   logout: new Set(['GET', 'POST']),
   backchannelLogout: new Set(['GET', 'POST', 'PUT', 'DELETE', 'PATCH']),
 };
+
+/** What a route needs from the framework, as each adapter reaches it. */
+export interface RouteIo {
+  readonly request: HttpRequest;
+  /** The request's session (throws when the session middleware is missing). Back-channel logout has none. */
+  session(): SessionPort;
+  /** The urlencoded body of a POST (form_post callback, back-channel logout token). */
+  readForm(): Promise<string>;
+  /** Destroys a stored session by id (back-channel logout). */
+  destroySession: DestroySession;
+  /** The framework's own request, handed to the hooks. */
+  readonly appRequest: unknown;
+  /** The user logging out, for `onLogout`. */
+  user(): Record<string, unknown> | undefined;
+}
+
+/** The answer of one of our routes: which engine use case it is and where its parameters come from. */
+export async function answerRoute(engine: OidcEngine, route: RouteMatch, io: RouteIo): Promise<HttpResult> {
+  const { request } = io;
+  switch (route.name) {
+    case 'backchannelLogout': {
+      // A body that cannot be read is judged like an empty one (400 from the logout token check).
+      const body = request.method === 'POST' ? await io.readForm().catch(() => '') : '';
+      return engine.backchannelLogout(request, body, io.destroySession, route.provider);
+    }
+    case 'login':
+      return engine.login(request, io.session());
+    case 'callback': {
+      const session = io.session();
+      const params = request.method === 'POST' ? await io.readForm() : rawQuery(request.url);
+      return engine.callback(request, session, params, route.provider, io.appRequest);
+    }
+    case 'logout':
+      return engine.logout(request, io.session(), io.appRequest, io.user());
+  }
+}

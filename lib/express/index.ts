@@ -2,11 +2,10 @@ import type { NextFunction, Request, RequestHandler, Response } from 'express';
 import { appLoginOverrides } from '../core/app-login.js';
 import type { LoginOptions, LogoutOptions } from '../core/app-login.js';
 import { OidcEngine } from '../core/engine.js';
-import type { RouteMatch } from '../core/engine.js';
 import { asRouteError, OidcError, PRIVATE_RESPONSE_HEADERS } from '../core/errors.js';
-import { rawQuery } from '../core/http.js';
 import type { OidcOptions } from '../core/options.js';
-import { ROUTE_METHODS } from '../core/routes.js';
+import { answerRoute, ROUTE_METHODS } from '../core/routes.js';
+import type { RouteIo } from '../core/routes.js';
 import { warnAboutCookie } from '../core/session/cookie-check.js';
 import type { CookieFixes } from '../core/session/cookie-check.js';
 import { readForm, toHttpRequest, writeResult } from './http-bridge.js';
@@ -99,23 +98,15 @@ function attachContext(engine: OidcEngine, req: Request, res: Response): void {
   res.oidc = new ResponseActions(engine, req, res);
 }
 
-async function handleRoute(engine: OidcEngine, route: RouteMatch, req: Request, res: Response): Promise<void> {
-  const request = toHttpRequest(req);
-  if (route.name === 'backchannelLogout') {
-    const body = req.method === 'POST' ? await readForm(req).catch(() => '') : '';
-    return writeResult(res, await engine.backchannelLogout(request, body, (id) => destroyStoredSession(req, id), route.provider));
-  }
-  const session = expressSessionPort(req, engine.cfg.sessionKey);
-  switch (route.name) {
-    case 'login':
-      return writeResult(res, await engine.login(request, session));
-    case 'callback': {
-      const params = req.method === 'POST' ? await readForm(req) : rawQuery(req.url);
-      return writeResult(res, await engine.callback(request, session, params, route.provider, req));
-    }
-    case 'logout':
-      return writeResult(res, await engine.logout(request, session, req, req.oidc?.user as Record<string, unknown> | undefined));
-  }
+function routeIo(req: Request, engine: OidcEngine): RouteIo {
+  return {
+    request: toHttpRequest(req),
+    session: () => expressSessionPort(req, engine.cfg.sessionKey),
+    readForm: () => readForm(req),
+    destroySession: (id) => destroyStoredSession(req, id),
+    appRequest: req,
+    user: () => req.oidc?.user as Record<string, unknown> | undefined,
+  };
 }
 
 const COOKIE_FIXES: CookieFixes = {
@@ -154,7 +145,9 @@ export function oidc(options: ExpressOidcOptions): OidcMiddleware {
     }
     const route = engine.route(req.url);
     if (route !== undefined && ROUTE_METHODS[route.name].has(req.method)) {
-      handleRoute(engine, route, req, res).catch((err: unknown) => fail(err, req, res, next));
+      answerRoute(engine, route, routeIo(req, engine))
+        .then((result) => writeResult(res, result))
+        .catch((err: unknown) => fail(err, req, res, next));
       return;
     }
     if (!engine.cfg.attemptSilentLogin) return next();

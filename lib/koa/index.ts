@@ -1,11 +1,10 @@
 import type { Context, Middleware, Next } from 'koa';
 import { OidcEngine } from '../core/engine.js';
-import type { RouteMatch } from '../core/engine.js';
 import { asRouteError, OidcError, PRIVATE_RESPONSE_HEADERS } from '../core/errors.js';
 import type { RequireAuthOptions } from '../core/guard.js';
-import { rawQuery } from '../core/http.js';
 import type { OidcOptions } from '../core/options.js';
-import { ROUTE_METHODS } from '../core/routes.js';
+import { answerRoute, ROUTE_METHODS } from '../core/routes.js';
+import type { RouteIo } from '../core/routes.js';
 import { checkCookie } from './cookie-check.js';
 import { readForm, toHttpRequest, writeResult } from './http-bridge.js';
 import { koaBearerBranch } from './require-bearer.js';
@@ -44,22 +43,15 @@ function attachState(engine: OidcEngine, ctx: Context, port: KoaSessionPort): vo
   ctx.state.user = state.user;
 }
 
-async function handleRoute(engine: OidcEngine, route: RouteMatch, ctx: Context, session: KoaSessionPort): Promise<void> {
-  const request = toHttpRequest(ctx);
-  switch (route.name) {
-    case 'backchannelLogout': {
-      const body = ctx.method === 'POST' ? await readForm(ctx).catch(() => '') : '';
-      return writeResult(ctx, await engine.backchannelLogout(request, body, (id) => destroyStoredSession(ctx, id), route.provider));
-    }
-    case 'login':
-      return writeResult(ctx, await engine.login(request, session));
-    case 'callback': {
-      const params = ctx.method === 'POST' ? await readForm(ctx) : rawQuery(ctx.url);
-      return writeResult(ctx, await engine.callback(request, session, params, route.provider, ctx));
-    }
-    case 'logout':
-      return writeResult(ctx, await engine.logout(request, session, ctx, ctx.state.oidc?.user as Record<string, unknown> | undefined));
-  }
+function routeIo(ctx: Context, session: KoaSessionPort): RouteIo {
+  return {
+    request: toHttpRequest(ctx),
+    session: () => session,
+    readForm: () => readForm(ctx),
+    destroySession: (id) => destroyStoredSession(ctx, id),
+    appRequest: ctx,
+    user: () => ctx.state.oidc?.user as Record<string, unknown> | undefined,
+  };
 }
 
 /**
@@ -85,7 +77,7 @@ export function oidc(options: KoaOidcOptions): OidcMiddleware {
       const route = engine.route(ctx.url);
       if (route !== undefined && ROUTE_METHODS[route.name].has(ctx.method)) {
         try {
-          await handleRoute(engine, route, ctx, session);
+          writeResult(ctx, await answerRoute(engine, route, routeIo(ctx, session)));
         } catch (err) {
           asRouteError(err);
           ctx.set({ ...PRIVATE_RESPONSE_HEADERS });
