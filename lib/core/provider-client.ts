@@ -3,6 +3,7 @@ import { createRemoteJWKSet, importJWK, importPKCS8, customFetch as joseCustomFe
 import type { JWK, JWTVerifyGetKey } from 'jose';
 import type { ResolvedConfig, ResolvedProvider } from './config.js';
 import { OidcError } from './errors.js';
+import { singleFlight } from './idp/single-flight.js';
 import { allowedScheme, allowsHttp } from './idp/transport.js';
 import { limitedFetch } from './limited-fetch.js';
 import { toIdpError } from './upstream-error.js';
@@ -69,7 +70,7 @@ function assertSecureEndpoints(settings: ResolvedProvider, server: client.Server
 export class ProviderClient {
   readonly settings: ResolvedProvider;
   private readonly cfg: ResolvedConfig;
-  private pending: Promise<DiscoveredProvider> | undefined;
+  private readonly discovered: () => Promise<DiscoveredProvider> = singleFlight(() => this.discover());
 
   constructor(cfg: ResolvedConfig, settings: ResolvedProvider) {
     this.cfg = cfg;
@@ -77,14 +78,7 @@ export class ProviderClient {
   }
 
   get(): Promise<DiscoveredProvider> {
-    if (!this.pending) {
-      const attempt = this.discover();
-      this.pending = attempt;
-      attempt.catch(() => {
-        if (this.pending === attempt) this.pending = undefined;
-      });
-    }
-    return this.pending;
+    return this.discovered();
   }
 
   private async discover(): Promise<DiscoveredProvider> {

@@ -2,6 +2,7 @@ import { createRemoteJWKSet, customFetch as joseCustomFetch } from 'jose';
 import type { JWTVerifyGetKey } from 'jose';
 import type * as client from 'openid-client';
 import { claimValues } from '../claim-path.js';
+import { singleFlight } from '../idp/single-flight.js';
 import { allowedScheme } from '../idp/transport.js';
 import { OidcError } from '../errors.js';
 import type { RefreshLock } from '../lock.js';
@@ -102,7 +103,8 @@ export class BearerVerifier {
   private readonly clock: Clock;
   private readonly lock: RefreshLock;
   private readonly introspector: Introspector | undefined;
-  private pending: Promise<Resources> | undefined;
+  /** Keys and introspection client, built once per successful discovery; a failure is retried next time. */
+  private readonly resources: () => Promise<Resources> = singleFlight(() => this.endpoints().then((endpoints) => this.build(endpoints)));
 
   constructor(settings: ResolvedBearer, endpoints: () => Promise<IssuerEndpoints>, clock: Clock, lock: RefreshLock) {
     this.settings = settings;
@@ -159,18 +161,6 @@ export class BearerVerifier {
     if (!(await this.lock.acquire(dpopReplayKey(proof), proof.replayWindowSec * 1000))) {
       throw invalidDpopProof(s, 'The DPoP proof was already used (jti replay)');
     }
-  }
-
-  /** Keys and introspection client, built once per successful discovery; a failure is retried next time. */
-  private resources(): Promise<Resources> {
-    if (!this.pending) {
-      const attempt = this.endpoints().then((endpoints) => this.build(endpoints));
-      this.pending = attempt;
-      attempt.catch(() => {
-        if (this.pending === attempt) this.pending = undefined;
-      });
-    }
-    return this.pending;
   }
 
   private build(endpoints: IssuerEndpoints): Resources {
