@@ -1,5 +1,3 @@
-import type { Clock } from './options.js';
-
 /**
  * A named lock with a time-to-live, shared by every instance of the app (Redis in production). Used so
  * that one refresh token is redeemed once across all instances, and to remember back-channel logout
@@ -15,9 +13,9 @@ export interface RefreshLock {
 /** In-process RefreshLock: right for a single instance; use the Redis one for several. */
 export class MemoryLock implements RefreshLock {
   private readonly held = new Map<string, number>();
-  private readonly clock: Clock;
+  private readonly clock: () => number;
 
-  constructor(clock: Clock = Date.now) {
+  constructor(clock: () => number = Date.now) {
     this.clock = clock;
   }
 
