@@ -3,7 +3,7 @@ import { handleBackchannelLogout } from './backchannel-route.js';
 import type { DestroySession } from './backchannel-route.js';
 import { completeCallback, parseCallbackParams } from './callback.js';
 import { resolveConfig } from './config.js';
-import type { ResolvedConfig } from './config.js';
+import type { ResolvedConfig } from './resolved-config.js';
 import { OidcError } from './errors.js';
 import { RESUBMIT_MARKER, resubmitPage } from './form-post-resubmit.js';
 import { isCrossSite, json, pathOf, rawQuery, redirect, wantsHtml } from './http.js';

@@ -1,5 +1,5 @@
 import { Configuration } from 'openid-client';
-import type { ResolvedConfig, ResolvedProvider } from './config.js';
+import type { ResolvedConfig, ResolvedProvider } from './resolved-config.js';
 import { ASYMMETRIC_ALGS, invalidFor, optionalBoolean, optionalString, parseUrl, requireHttps, stringRecord } from './config-validators.js';
 import type { OidcOptions, ProviderOptions } from './options.js';
 
