@@ -1,4 +1,4 @@
-import { PROTECTED_AUTHORIZATION_PARAMS } from './config-validators.js';
+import { PROTECTED_AUTHORIZATION_PARAMS } from './config/validators.js';
 import type { LoginOverrides } from './engine.js';
 import { OidcError } from './errors.js';
 

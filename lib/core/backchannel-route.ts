@@ -1,5 +1,5 @@
 import { replayKey, verifyLogoutToken } from './backchannel.js';
-import type { ResolvedConfig } from './resolved-config.js';
+import type { ResolvedConfig } from './config/resolved-config.js';
 import { OidcError } from './errors.js';
 import { json } from './http.js';
 import type { HttpRequest, HttpResult } from './http.js';

@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { jwtVerify } from 'jose';
-import type { ResolvedConfig } from './resolved-config.js';
+import type { ResolvedConfig } from './config/resolved-config.js';
 import { OidcError } from './errors.js';
 import type { DiscoveredProvider } from './provider-client.js';
 import { isTimeout } from './upstream-error.js';

@@ -1,5 +1,5 @@
 import * as client from 'openid-client';
-import type { ResolvedConfig } from './resolved-config.js';
+import type { ResolvedConfig } from './config/resolved-config.js';
 import { OidcError } from './errors.js';
 import { verifyIdTokenSignature } from './id-token.js';
 import type { DiscoveredProvider } from './provider-client.js';

@@ -1,5 +1,5 @@
 import * as client from 'openid-client';
-import type { ResolvedConfig } from './resolved-config.js';
+import type { ResolvedConfig } from './config/resolved-config.js';
 import type { DiscoveredProvider } from './provider-client.js';
 import type { AuthenticatedSession } from './session-data.js';
 import { toIdpError } from './upstream-error.js';

@@ -1,7 +1,7 @@
 import * as client from 'openid-client';
 import { createRemoteJWKSet, importJWK, importPKCS8, customFetch as joseCustomFetch } from 'jose';
 import type { JWK, JWTVerifyGetKey } from 'jose';
-import type { ResolvedConfig, ResolvedProvider } from './resolved-config.js';
+import type { ResolvedConfig, ResolvedProvider } from './config/resolved-config.js';
 import { OidcError } from './errors.js';
 import { singleFlight } from './idp/single-flight.js';
 import { allowedScheme, allowsHttp } from './idp/transport.js';

@@ -4,7 +4,7 @@ export type { OidcErrorCode, OidcErrorOptions } from './errors.js';
 export type {
   OidcOptions, ProviderOptions, NamedProviderOptions, RouteOptions, Logger, Clock, ClientAuthMethod, TokenSet, LoginEvent,
   LogoutEvent, RefreshEvent,
-} from './options.js';
+} from './config/options.js';
 export type { OidcUser } from './user.js';
 export type { OidcSessionData, AuthenticatedSession } from './session-data.js';
 export type { RefreshLock } from './lock.js';

@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import * as client from 'openid-client';
-import type { ResolvedConfig } from './resolved-config.js';
+import type { ResolvedConfig } from './config/resolved-config.js';
 import { OidcError } from './errors.js';
 import { verifyIdTokenSignature } from './id-token.js';
 import type { RefreshLock } from './lock.js';

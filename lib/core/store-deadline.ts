@@ -1,4 +1,4 @@
-import { invalidFor, rejectUnknown } from './config-validators.js';
+import { invalidFor, rejectUnknown } from './config/validators.js';
 import { OidcError } from './errors.js';
 
 export const DEFAULT_STORE_TIMEOUT_MS = 2000;

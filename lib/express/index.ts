@@ -3,7 +3,7 @@ import { appLoginOverrides } from '../core/app-login.js';
 import type { LoginOptions, LogoutOptions } from '../core/app-login.js';
 import { OidcEngine } from '../core/engine.js';
 import { asRouteError, OidcError, PRIVATE_RESPONSE_HEADERS } from '../core/errors.js';
-import type { OidcOptions } from '../core/options.js';
+import type { OidcOptions } from '../core/config/options.js';
 import { answerRoute, ROUTE_METHODS } from '../core/routes.js';
 import type { RouteIo } from '../core/routes.js';
 import { warnAboutCookie } from '../core/session/cookie-check.js';

@@ -1,7 +1,7 @@
 import session from 'express-session';
 import type { SessionData, Store } from 'express-session';
 import type { Request } from 'express';
-import { invalidFor } from '../core/config-validators.js';
+import { invalidFor } from '../core/config/validators.js';
 import { OidcError } from '../core/errors.js';
 import type { ResilientStoreOptions } from '../core/store-deadline.js';
 import { resilientStoreTimeout, storeUnavailable } from '../core/store-deadline.js';

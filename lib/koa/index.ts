@@ -2,7 +2,7 @@ import type { Context, Middleware, Next } from 'koa';
 import { OidcEngine } from '../core/engine.js';
 import { asRouteError, OidcError, PRIVATE_RESPONSE_HEADERS } from '../core/errors.js';
 import type { RequireAuthOptions } from '../core/guard.js';
-import type { OidcOptions } from '../core/options.js';
+import type { OidcOptions } from '../core/config/options.js';
 import { answerRoute, ROUTE_METHODS } from '../core/routes.js';
 import type { RouteIo } from '../core/routes.js';
 import { checkCookie } from './cookie-check.js';

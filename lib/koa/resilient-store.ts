@@ -1,4 +1,4 @@
-import { invalidFor } from '../core/config-validators.js';
+import { invalidFor } from '../core/config/validators.js';
 import type { ResilientStoreOptions } from '../core/store-deadline.js';
 import { resilientStoreTimeout, withDeadline } from '../core/store-deadline.js';
 import type { KoaSessionStore } from './session-port.js';

@@ -1,4 +1,4 @@
-import { invalidFor } from '../core/config-validators.js';
+import { invalidFor } from '../core/config/validators.js';
 import { resolveStoreTimeout, withDeadline } from '../core/store-deadline.js';
 
 /**

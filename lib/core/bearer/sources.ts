@@ -1,5 +1,5 @@
 import * as client from 'openid-client';
-import { injectedFetchAndClock, invalidFor, lockOption, numberInRange, optionalBoolean, requireHttps } from '../config-validators.js';
+import { injectedFetchAndClock, invalidFor, lockOption, numberInRange, optionalBoolean, requireHttps } from '../config/validators.js';
 import type { OidcEngine } from '../engine.js';
 import { MemoryLock } from '../lock.js';
 import { allowsHttp } from '../idp/transport.js';

@@ -1,4 +1,4 @@
-import type { Logger } from '../options.js';
+import type { Logger } from '../config/options.js';
 
 /** The session cookie's settings as the adapter read them from its session middleware. */
 export interface SessionCookieSettings {

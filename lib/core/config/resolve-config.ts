@@ -1,12 +1,12 @@
 import {
   claimPath, injectedFetchAndClock, invalidFor, lockOption, numberInRange, optionalBoolean, optionalFunction, optionalString, parseUrl,
   PROTECTED_AUTHORIZATION_PARAMS, requireHttps, resolveLogger, routePath,
-} from './config-validators.js';
-import { MemoryLock } from './lock.js';
+} from './validators.js';
+import { MemoryLock } from '../lock.js';
 import type { OidcOptions } from './options.js';
-import { PROVIDER_OPTIONS, resolveProviders } from './provider-config.js';
+import { PROVIDER_OPTIONS, resolveProviders } from './resolve-providers.js';
 import type { ResolvedConfig } from './resolved-config.js';
-import { MemorySessionIndex } from './session-index.js';
+import { MemorySessionIndex } from '../session-index.js';
 
 const KNOWN_OPTIONS = new Set<string>([
   ...PROVIDER_OPTIONS, 'providers', 'baseUrl', 'routes', 'idpLogout', 'httpTimeout', 'allowInsecureRequests',

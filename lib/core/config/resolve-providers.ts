@@ -1,6 +1,6 @@
 import { Configuration } from 'openid-client';
 import type { ResolvedConfig, ResolvedProvider } from './resolved-config.js';
-import { ASYMMETRIC_ALGS, invalidFor, optionalBoolean, optionalString, parseUrl, requireHttps, stringRecord } from './config-validators.js';
+import { ASYMMETRIC_ALGS, invalidFor, optionalBoolean, optionalString, parseUrl, requireHttps, stringRecord } from './validators.js';
 import type { OidcOptions, ProviderOptions } from './options.js';
 
 const CLIENT_AUTH_METHODS = new Set<string>(['client_secret_basic', 'client_secret_post', 'private_key_jwt', 'none']);
