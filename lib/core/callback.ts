@@ -2,9 +2,9 @@ import * as client from 'openid-client';
 import type { ResolvedConfig } from './config/resolved-config.js';
 import { OidcError } from './errors.js';
 import { verifyIdTokenSignature } from './id-token.js';
-import type { DiscoveredProvider } from './provider-client.js';
+import type { DiscoveredProvider } from './idp/provider-client.js';
 import type { AuthenticatedSession, LoginTransaction } from './session-data.js';
-import { toIdpError } from './upstream-error.js';
+import { toIdpError } from './idp/upstream-error.js';
 import { userinfoExtras } from './user.js';
 
 const MAX_CALLBACK_LENGTH = 8192;

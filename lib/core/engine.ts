@@ -11,14 +11,14 @@ import type { HttpRequest, HttpResult } from './http.js';
 import { allowedLoginParams, createLoginRequest } from './login.js';
 import { endSessionUrl, revokeTokens } from './logout.js';
 import type { OidcOptions, TokenSet } from './config/options.js';
-import { ProviderClient } from './provider-client.js';
+import { ProviderClient } from './idp/provider-client.js';
 import { TokenRefresher } from './refresh.js';
 import { safeReturnTo } from './return-to.js';
 import type { AuthenticatedSession, LoginTransaction, OidcSessionData, SessionPort } from './session-data.js';
 import { stepUpChallenge, stepUpParams } from './step-up.js';
 import type { StepUpRequirement } from './step-up.js';
 import { callbackClaimKey, pruneTransactions, takeTransaction, withTransaction } from './transactions.js';
-import { toIdpError } from './upstream-error.js';
+import { toIdpError } from './idp/upstream-error.js';
 import { ClaimsCache } from './user.js';
 
 export type { DestroySession } from './backchannel-route.js';

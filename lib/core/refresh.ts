@@ -4,10 +4,10 @@ import type { ResolvedConfig } from './config/resolved-config.js';
 import { OidcError } from './errors.js';
 import { verifyIdTokenSignature } from './id-token.js';
 import type { RefreshLock } from './lock.js';
-import type { ProviderClient } from './provider-client.js';
+import type { ProviderClient } from './idp/provider-client.js';
 import { assertSameLogin } from './refresh-checks.js';
 import type { AuthenticatedSession, SessionPort } from './session-data.js';
-import { toIdpError } from './upstream-error.js';
+import { toIdpError } from './idp/upstream-error.js';
 import { ClaimsCache } from './user.js';
 
 const POLL_INTERVAL_MS = 50;

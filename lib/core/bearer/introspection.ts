@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import * as client from 'openid-client';
 import { allowedScheme } from '../idp/transport.js';
 import { OidcError } from '../errors.js';
-import { isTimeout } from '../upstream-error.js';
+import { isTimeout } from '../idp/upstream-error.js';
 import { invalidToken } from './challenge.js';
 import type { TokenScheme } from './challenge.js';
 import type { ResolvedBearer, ResolvedIntrospection } from './options.js';

@@ -3,7 +3,7 @@ import { injectedFetchAndClock, invalidFor, lockOption, numberInRange, optionalB
 import type { OidcEngine } from '../engine.js';
 import { MemoryLock } from '../lock.js';
 import { allowsHttp } from '../idp/transport.js';
-import { toIdpError } from '../upstream-error.js';
+import { toIdpError } from '../idp/upstream-error.js';
 import { resolveBearerOptions } from './options.js';
 import type { BearerGuardOptions, BearerOptions } from './options.js';
 import { BearerVerifier } from './verifier.js';

@@ -1,10 +1,10 @@
 import * as client from 'openid-client';
 import { createRemoteJWKSet, importJWK, importPKCS8, customFetch as joseCustomFetch } from 'jose';
 import type { JWK, JWTVerifyGetKey } from 'jose';
-import type { ResolvedConfig, ResolvedProvider } from './config/resolved-config.js';
-import { OidcError } from './errors.js';
-import { singleFlight } from './idp/single-flight.js';
-import { allowedScheme, allowsHttp } from './idp/transport.js';
+import type { ResolvedConfig, ResolvedProvider } from '../config/resolved-config.js';
+import { OidcError } from '../errors.js';
+import { singleFlight } from './single-flight.js';
+import { allowedScheme, allowsHttp } from './transport.js';
 import { limitedFetch } from './limited-fetch.js';
 import { toIdpError } from './upstream-error.js';
 

@@ -1,6 +1,6 @@
 import { AuthorizationResponseError, ResponseBodyError, WWWAuthenticateChallengeError } from 'openid-client';
-import { OidcError } from './errors.js';
-import type { OidcErrorCode } from './errors.js';
+import { OidcError } from '../errors.js';
+import type { OidcErrorCode } from '../errors.js';
 
 /** The step of a flow that talked to the IdP, so a failure names where it happened. */
 export type IdpPhase = 'discovery' | 'par' | 'token' | 'id_token' | 'userinfo' | 'refresh' | 'revocation' | 'jwks';
