@@ -7,9 +7,9 @@ export type {
 } from './config/options.js';
 export type { OidcUser } from './user.js';
 export type { OidcSessionData, AuthenticatedSession } from './session-data.js';
-export type { RefreshLock } from './lock.js';
-export type { SessionIndex, SessionOwner } from './session-index.js';
-export { MemoryLock } from './lock.js';
-export { MemorySessionIndex } from './session-index.js';
+export type { RefreshLock } from './stores/lock.js';
+export type { SessionIndex, SessionOwner } from './stores/session-index.js';
+export { MemoryLock } from './stores/lock.js';
+export { MemorySessionIndex } from './stores/session-index.js';
 export type { LoginOptions, LogoutOptions } from './app-login.js';
 export type { AuthInfo, BearerOptions, BearerGuardOptions, DpopOptions, IntrospectionOptions } from './bearer/index.js';

@@ -3,7 +3,7 @@ import * as client from 'openid-client';
 import type { ResolvedConfig } from './config/resolved-config.js';
 import { OidcError } from './errors.js';
 import { verifyIdTokenSignature } from './id-token.js';
-import type { RefreshLock } from './lock.js';
+import type { RefreshLock } from './stores/lock.js';
 import type { ProviderClient } from './idp/provider-client.js';
 import { assertSameLogin } from './refresh-checks.js';
 import type { AuthenticatedSession, SessionPort } from './session-data.js';

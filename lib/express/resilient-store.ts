@@ -3,10 +3,10 @@ import type { SessionData, Store } from 'express-session';
 import type { Request } from 'express';
 import { invalidFor } from '../core/config/validators.js';
 import { OidcError } from '../core/errors.js';
-import type { ResilientStoreOptions } from '../core/store-deadline.js';
-import { resilientStoreTimeout, storeUnavailable } from '../core/store-deadline.js';
+import type { ResilientStoreOptions } from '../core/stores/store-deadline.js';
+import { resilientStoreTimeout, storeUnavailable } from '../core/stores/store-deadline.js';
 
-export type { ResilientStoreOptions } from '../core/store-deadline.js';
+export type { ResilientStoreOptions } from '../core/stores/store-deadline.js';
 
 type StoreMethod = 'get' | 'set' | 'destroy' | 'touch' | 'all' | 'length' | 'clear';
 type AnyStore = Store & Partial<Record<StoreMethod, (...args: unknown[]) => unknown>>;

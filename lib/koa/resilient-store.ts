@@ -1,9 +1,9 @@
 import { invalidFor } from '../core/config/validators.js';
-import type { ResilientStoreOptions } from '../core/store-deadline.js';
-import { resilientStoreTimeout, withDeadline } from '../core/store-deadline.js';
+import type { ResilientStoreOptions } from '../core/stores/store-deadline.js';
+import { resilientStoreTimeout, withDeadline } from '../core/stores/store-deadline.js';
 import type { KoaSessionStore } from './session-port.js';
 
-export type { ResilientStoreOptions } from '../core/store-deadline.js';
+export type { ResilientStoreOptions } from '../core/stores/store-deadline.js';
 
 type Method = 'get' | 'set' | 'destroy';
 

@@ -1,5 +1,5 @@
 import { invalidFor } from '../core/config/validators.js';
-import { resolveStoreTimeout, withDeadline } from '../core/store-deadline.js';
+import { resolveStoreTimeout, withDeadline } from '../core/stores/store-deadline.js';
 
 /**
  * The part of a node-redis v5 client the Redis helpers use: a `createClient()` result (RESP2 or RESP3,

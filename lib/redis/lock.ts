@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import type { RefreshLock } from '../core/lock.js';
+import type { RefreshLock } from '../core/stores/lock.js';
 import { resolveHelper, runScript } from './client.js';
 import type { RedisHelperOptions, RedisScriptClient, ResolvedRedisHelper } from './client.js';
 

@@ -1,6 +1,6 @@
 import { ASYMMETRIC_ALGS, numberInRange, optionalBoolean, plainObject, rejectUnknown } from '../config/validators.js';
 import type { Invalid } from '../config/validators.js';
-import type { RefreshLock } from '../lock.js';
+import type { RefreshLock } from '../stores/lock.js';
 import type { Clock } from '../config/options.js';
 
 /** Opaque access tokens are checked at the IdP's introspection endpoint (RFC 7662) with these credentials. */

@@ -1,7 +1,7 @@
 import * as client from 'openid-client';
 import { injectedFetchAndClock, invalidFor, lockOption, numberInRange, optionalBoolean, requireHttps } from '../config/validators.js';
 import type { OidcEngine } from '../engine.js';
-import { MemoryLock } from '../lock.js';
+import { MemoryLock } from '../stores/lock.js';
 import { allowsHttp } from '../idp/transport.js';
 import { toIdpError } from '../idp/upstream-error.js';
 import { resolveBearerOptions } from './options.js';

@@ -5,7 +5,7 @@ import { claimValues } from '../claim-path.js';
 import { singleFlight } from '../idp/single-flight.js';
 import { allowedScheme } from '../idp/transport.js';
 import { OidcError } from '../errors.js';
-import type { RefreshLock } from '../lock.js';
+import type { RefreshLock } from '../stores/lock.js';
 import type { Clock } from '../config/options.js';
 import { insufficientClaims, insufficientScope, invalidDpopProof, invalidToken, missingToken } from './challenge.js';
 import type { ChallengeContext, TokenScheme } from './challenge.js';

@@ -1,6 +1,6 @@
 import type { Configuration } from 'openid-client';
-import type { RefreshLock } from '../lock.js';
-import type { SessionIndex } from '../session-index.js';
+import type { RefreshLock } from '../stores/lock.js';
+import type { SessionIndex } from '../stores/session-index.js';
 
 /** How the client authenticates at the token endpoint. */
 export type ClientAuthMethod = 'client_secret_basic' | 'client_secret_post' | 'private_key_jwt' | 'none';

@@ -2,11 +2,11 @@ import {
   claimPath, injectedFetchAndClock, invalidFor, lockOption, numberInRange, optionalBoolean, optionalFunction, optionalString, parseUrl,
   PROTECTED_AUTHORIZATION_PARAMS, requireHttps, resolveLogger, routePath,
 } from './validators.js';
-import { MemoryLock } from '../lock.js';
+import { MemoryLock } from '../stores/lock.js';
 import type { OidcOptions } from './options.js';
 import { PROVIDER_OPTIONS, resolveProviders } from './resolve-providers.js';
 import type { ResolvedConfig } from './resolved-config.js';
-import { MemorySessionIndex } from '../session-index.js';
+import { MemorySessionIndex } from '../stores/session-index.js';
 
 const KNOWN_OPTIONS = new Set<string>([
   ...PROVIDER_OPTIONS, 'providers', 'baseUrl', 'routes', 'idpLogout', 'httpTimeout', 'allowInsecureRequests',

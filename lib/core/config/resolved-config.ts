@@ -1,7 +1,7 @@
 import type { Configuration } from 'openid-client';
-import type { RefreshLock } from '../lock.js';
+import type { RefreshLock } from '../stores/lock.js';
 import type { ClientAuthMethod, Clock, Logger, LoginEvent, LogoutEvent, RefreshEvent } from './options.js';
-import type { SessionIndex } from '../session-index.js';
+import type { SessionIndex } from '../stores/session-index.js';
 
 /** One IdP's part of the validated configuration (resolveProviders()). */
 export interface ResolvedProvider {

@@ -1,6 +1,6 @@
 import { OidcError } from '../errors.js';
 import { allowedScheme } from '../idp/transport.js';
-import type { RefreshLock } from '../lock.js';
+import type { RefreshLock } from '../stores/lock.js';
 import type { Logger } from './options.js';
 
 /** Parameters the library owns; an app may never override them. */

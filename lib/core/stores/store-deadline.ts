@@ -1,5 +1,5 @@
-import { invalidFor, rejectUnknown } from './config/validators.js';
-import { OidcError } from './errors.js';
+import { invalidFor, rejectUnknown } from '../config/validators.js';
+import { OidcError } from '../errors.js';
 
 export const DEFAULT_STORE_TIMEOUT_MS = 2000;
 const RESILIENT_STORE_OPTIONS: ReadonlySet<string> = new Set(['timeoutMs']);
