@@ -1,7 +1,7 @@
 import * as client from 'openid-client';
 import type { ResolvedConfig } from './config/resolved-config.js';
 import { OidcError } from './errors.js';
-import { verifyIdTokenSignature } from './id-token.js';
+import { verifyIdTokenSignature } from './tokens/id-token.js';
 import type { DiscoveredProvider } from './idp/provider-client.js';
 import type { AuthenticatedSession, LoginTransaction } from './session-data.js';
 import { toIdpError } from './idp/upstream-error.js';

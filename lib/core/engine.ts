@@ -12,7 +12,7 @@ import { allowedLoginParams, createLoginRequest } from './login.js';
 import { endSessionUrl, revokeTokens } from './logout.js';
 import type { OidcOptions, TokenSet } from './config/options.js';
 import { ProviderClient } from './idp/provider-client.js';
-import { TokenRefresher } from './refresh.js';
+import { TokenRefresher } from './tokens/refresh.js';
 import { safeReturnTo } from './return-to.js';
 import type { AuthenticatedSession, LoginTransaction, OidcSessionData, SessionPort } from './session-data.js';
 import { stepUpChallenge, stepUpParams } from './step-up.js';

@@ -1,14 +1,14 @@
 import { createHash } from 'node:crypto';
 import * as client from 'openid-client';
-import type { ResolvedConfig } from './config/resolved-config.js';
-import { OidcError } from './errors.js';
+import type { ResolvedConfig } from '../config/resolved-config.js';
+import { OidcError } from '../errors.js';
 import { verifyIdTokenSignature } from './id-token.js';
-import type { RefreshLock } from './stores/lock.js';
-import type { ProviderClient } from './idp/provider-client.js';
+import type { RefreshLock } from '../stores/lock.js';
+import type { ProviderClient } from '../idp/provider-client.js';
 import { assertSameLogin } from './refresh-checks.js';
-import type { AuthenticatedSession, SessionPort } from './session-data.js';
-import { toIdpError } from './idp/upstream-error.js';
-import { ClaimsCache } from './user.js';
+import type { AuthenticatedSession, SessionPort } from '../session-data.js';
+import { toIdpError } from '../idp/upstream-error.js';
+import { ClaimsCache } from '../user.js';
 
 const POLL_INTERVAL_MS = 50;
 

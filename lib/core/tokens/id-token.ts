@@ -1,8 +1,8 @@
 import { jwtVerify } from 'jose';
 import type { JWTPayload } from 'jose';
-import { OidcError } from './errors.js';
-import type { DiscoveredProvider } from './idp/provider-client.js';
-import { isTimeout } from './idp/upstream-error.js';
+import { OidcError } from '../errors.js';
+import type { DiscoveredProvider } from '../idp/provider-client.js';
+import { isTimeout } from '../idp/upstream-error.js';
 
 /** An ID token issued by the token endpoint is fresh; one issued long ago is a replay or a broken IdP. */
 const MAX_ID_TOKEN_AGE_SEC = 3600;

@@ -1,5 +1,5 @@
 import type { JWTPayload } from 'jose';
-import { OidcError } from './errors.js';
+import { OidcError } from '../errors.js';
 
 function sameAudience(a: JWTPayload['aud'], b: JWTPayload['aud']): boolean {
   const left = (Array.isArray(a) ? [...a] : [a]).sort();
