@@ -14,12 +14,12 @@ import type { OidcOptions, TokenSet } from './config/options.js';
 import { ProviderClient } from './idp/provider-client.js';
 import { TokenRefresher } from './tokens/refresh.js';
 import { safeReturnTo } from './return-to.js';
-import type { AuthenticatedSession, LoginTransaction, OidcSessionData, SessionPort } from './session-data.js';
+import type { AuthenticatedSession, LoginTransaction, OidcSessionData, SessionPort } from './session/session-data.js';
 import { stepUpChallenge, stepUpParams } from './step-up.js';
 import type { StepUpRequirement } from './step-up.js';
 import { callbackClaimKey, pruneTransactions, takeTransaction, withTransaction } from './transactions.js';
 import { toIdpError } from './idp/upstream-error.js';
-import { ClaimsCache } from './user.js';
+import { ClaimsCache } from './session/user.js';
 
 export type { DestroySession } from './backchannel-route.js';
 export type RouteName = 'login' | 'callback' | 'logout' | 'backchannelLogout';

@@ -2,7 +2,7 @@ import * as client from 'openid-client';
 import type { ResolvedConfig } from './config/resolved-config.js';
 import { OidcError } from './errors.js';
 import type { DiscoveredProvider } from './idp/provider-client.js';
-import type { LoginTransaction } from './session-data.js';
+import type { LoginTransaction } from './session/session-data.js';
 import { toIdpError } from './idp/upstream-error.js';
 
 const MAX_LOGIN_PARAM_LENGTH = 512;

@@ -1,7 +1,7 @@
 import * as client from 'openid-client';
 import type { ResolvedConfig } from './config/resolved-config.js';
 import type { DiscoveredProvider } from './idp/provider-client.js';
-import type { AuthenticatedSession } from './session-data.js';
+import type { AuthenticatedSession } from './session/session-data.js';
 import { toIdpError } from './idp/upstream-error.js';
 
 /**

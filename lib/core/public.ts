@@ -5,8 +5,8 @@ export type {
   OidcOptions, ProviderOptions, NamedProviderOptions, RouteOptions, Logger, Clock, ClientAuthMethod, TokenSet, LoginEvent,
   LogoutEvent, RefreshEvent,
 } from './config/options.js';
-export type { OidcUser } from './user.js';
-export type { OidcSessionData, AuthenticatedSession } from './session-data.js';
+export type { OidcUser } from './session/user.js';
+export type { OidcSessionData, AuthenticatedSession } from './session/session-data.js';
 export type { RefreshLock } from './stores/lock.js';
 export type { SessionIndex, SessionOwner } from './stores/session-index.js';
 export { MemoryLock } from './stores/lock.js';

@@ -1,7 +1,7 @@
 import type { DestroySession, OidcEngine, RouteMatch, RouteName } from './engine.js';
 import { rawQuery } from './http.js';
 import type { HttpRequest, HttpResult } from './http.js';
-import type { SessionPort } from './session-data.js';
+import type { SessionPort } from './session/session-data.js';
 
 /**
  * The methods each of our routes answers; any other method falls through to the app (a 404 or the app's

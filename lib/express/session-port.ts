@@ -1,6 +1,6 @@
 import type { Request } from 'express';
 import { OidcError } from '../core/errors.js';
-import type { OidcSessionData, SessionPort } from '../core/session-data.js';
+import type { OidcSessionData, SessionPort } from '../core/session/session-data.js';
 import { sessionStoreError } from '../core/session/store-error.js';
 import { DIRECT_SAVE } from './stale-write-guard.js';
 

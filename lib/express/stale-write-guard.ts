@@ -1,5 +1,5 @@
 import type { Request } from 'express';
-import type { OidcSessionData } from '../core/session-data.js';
+import type { OidcSessionData } from '../core/session/session-data.js';
 import { keepNewerLogin } from '../core/session/stale-write.js';
 
 type SaveCallback = (err?: unknown) => void;

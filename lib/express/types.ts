@@ -1,7 +1,7 @@
 import type {} from 'express-session';
 import type { AuthInfo } from '../core/bearer/index.js';
-import type { OidcSessionData } from '../core/session-data.js';
-import type { OidcUser } from '../core/user.js';
+import type { OidcSessionData } from '../core/session/session-data.js';
+import type { OidcUser } from '../core/session/user.js';
 import type { OidcRequestContext } from './request-context.js';
 
 declare module 'express-session' {

@@ -1,6 +1,6 @@
 import type { Context } from 'koa';
 import { OidcError } from '../core/errors.js';
-import type { OidcSessionData, SessionPort } from '../core/session-data.js';
+import type { OidcSessionData, SessionPort } from '../core/session/session-data.js';
 import { keepNewerLogin } from '../core/session/stale-write.js';
 import { sessionStoreError } from '../core/session/store-error.js';
 

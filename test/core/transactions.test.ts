@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import type { LoginTransaction } from '../../lib/core/session-data.js';
+import type { LoginTransaction } from '../../lib/core/session/session-data.js';
 import { pruneTransactions, takeTransaction, withTransaction } from '../../lib/core/transactions.js';
 
 const tx = (createdAt: number): LoginTransaction => ({ provider: 'default', nonce: 'n', codeVerifier: 'v', returnTo: '/', createdAt });

@@ -1,4 +1,4 @@
-import type { AuthenticatedSession, OidcSessionData } from '../session-data.js';
+import type { AuthenticatedSession, OidcSessionData } from './session-data.js';
 
 function sameTokens(a: AuthenticatedSession, b: AuthenticatedSession): boolean {
   return a.accessToken === b.accessToken && a.refreshToken === b.refreshToken;

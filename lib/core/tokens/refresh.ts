@@ -6,9 +6,9 @@ import { verifyIdTokenSignature } from './id-token.js';
 import type { RefreshLock } from '../stores/lock.js';
 import type { ProviderClient } from '../idp/provider-client.js';
 import { assertSameLogin } from './refresh-checks.js';
-import type { AuthenticatedSession, SessionPort } from '../session-data.js';
+import type { AuthenticatedSession, SessionPort } from '../session/session-data.js';
 import { toIdpError } from '../idp/upstream-error.js';
-import { ClaimsCache } from '../user.js';
+import { ClaimsCache } from '../session/user.js';
 
 const POLL_INTERVAL_MS = 50;
 

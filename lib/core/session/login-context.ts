@@ -1,6 +1,6 @@
 import type { JWTPayload } from 'jose';
-import type { OidcEngine } from './engine.js';
-import { OidcError } from './errors.js';
+import type { OidcEngine } from '../engine.js';
+import { OidcError } from '../errors.js';
 import type { AuthenticatedSession, OidcSessionData, SessionPort } from './session-data.js';
 import { buildUser } from './user.js';
 import type { OidcUser } from './user.js';
