@@ -1,14 +1,14 @@
 import * as client from 'openid-client';
 import { handleBackchannelLogout } from './backchannel-route.js';
 import type { DestroySession } from './backchannel-route.js';
-import { completeCallback, parseCallbackParams } from './callback.js';
+import { completeCallback, parseCallbackParams } from './login/callback.js';
 import { resolveConfig } from './config/resolve-config.js';
 import type { ResolvedConfig } from './config/resolved-config.js';
 import { OidcError } from './errors.js';
-import { RESUBMIT_MARKER, resubmitPage } from './form-post-resubmit.js';
+import { RESUBMIT_MARKER, resubmitPage } from './login/form-post-resubmit.js';
 import { isCrossSite, json, pathOf, rawQuery, redirect, wantsHtml } from './http.js';
 import type { HttpRequest, HttpResult } from './http.js';
-import { allowedLoginParams, createLoginRequest } from './login.js';
+import { allowedLoginParams, createLoginRequest } from './login/authorization-request.js';
 import { endSessionUrl, revokeTokens } from './logout.js';
 import type { OidcOptions, TokenSet } from './config/options.js';
 import { ProviderClient } from './idp/provider-client.js';
@@ -17,7 +17,7 @@ import { safeReturnTo } from './return-to.js';
 import type { AuthenticatedSession, LoginTransaction, OidcSessionData, SessionPort } from './session/session-data.js';
 import { stepUpChallenge, stepUpParams } from './step-up.js';
 import type { StepUpRequirement } from './step-up.js';
-import { callbackClaimKey, pruneTransactions, takeTransaction, withTransaction } from './transactions.js';
+import { callbackClaimKey, pruneTransactions, takeTransaction, withTransaction } from './login/transactions.js';
 import { toIdpError } from './idp/upstream-error.js';
 import { ClaimsCache } from './session/user.js';
 

@@ -11,5 +11,5 @@ export type { RefreshLock } from './stores/lock.js';
 export type { SessionIndex, SessionOwner } from './stores/session-index.js';
 export { MemoryLock } from './stores/lock.js';
 export { MemorySessionIndex } from './stores/session-index.js';
-export type { LoginOptions, LogoutOptions } from './app-login.js';
+export type { LoginOptions, LogoutOptions } from './login/app-login.js';
 export type { AuthInfo, BearerOptions, BearerGuardOptions, DpopOptions, IntrospectionOptions } from './bearer/index.js';

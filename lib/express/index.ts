@@ -1,6 +1,6 @@
 import type { NextFunction, Request, RequestHandler, Response } from 'express';
-import { appLoginOverrides } from '../core/app-login.js';
-import type { LoginOptions, LogoutOptions } from '../core/app-login.js';
+import { appLoginOverrides } from '../core/login/app-login.js';
+import type { LoginOptions, LogoutOptions } from '../core/login/app-login.js';
 import { OidcEngine } from '../core/engine.js';
 import { asRouteError, OidcError, PRIVATE_RESPONSE_HEADERS } from '../core/errors.js';
 import type { OidcOptions } from '../core/config/options.js';

@@ -1,6 +1,6 @@
 import type { Context } from 'koa';
-import { appLoginOverrides } from '../core/app-login.js';
-import type { LoginOptions, LogoutOptions } from '../core/app-login.js';
+import { appLoginOverrides } from '../core/login/app-login.js';
+import type { LoginOptions, LogoutOptions } from '../core/login/app-login.js';
 import type { OidcEngine } from '../core/engine.js';
 import { LoginContext } from '../core/session/login-context.js';
 import type { AuthenticatedSession, OidcSessionData, SessionPort } from '../core/session/session-data.js';

@@ -1,11 +1,11 @@
 import * as client from 'openid-client';
-import type { ResolvedConfig } from './config/resolved-config.js';
-import { OidcError } from './errors.js';
-import { verifyIdTokenSignature } from './tokens/id-token.js';
-import type { DiscoveredProvider } from './idp/provider-client.js';
-import type { AuthenticatedSession, LoginTransaction } from './session/session-data.js';
-import { toIdpError } from './idp/upstream-error.js';
-import { userinfoExtras } from './session/user.js';
+import type { ResolvedConfig } from '../config/resolved-config.js';
+import { OidcError } from '../errors.js';
+import { verifyIdTokenSignature } from '../tokens/id-token.js';
+import type { DiscoveredProvider } from '../idp/provider-client.js';
+import type { AuthenticatedSession, LoginTransaction } from '../session/session-data.js';
+import { toIdpError } from '../idp/upstream-error.js';
+import { userinfoExtras } from '../session/user.js';
 
 const MAX_CALLBACK_LENGTH = 8192;
 /** Errors by which the IdP reports its own failure, not a refusal of the user. */

@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import type { LoginTransaction, OidcSessionData } from './session/session-data.js';
+import type { LoginTransaction, OidcSessionData } from '../session/session-data.js';
 
 /** Drops expired transactions and keeps at most `max` of the newest ones. */
 export function pruneTransactions(

@@ -1,9 +1,9 @@
 import * as client from 'openid-client';
-import type { ResolvedConfig } from './config/resolved-config.js';
-import { OidcError } from './errors.js';
-import type { DiscoveredProvider } from './idp/provider-client.js';
-import type { LoginTransaction } from './session/session-data.js';
-import { toIdpError } from './idp/upstream-error.js';
+import type { ResolvedConfig } from '../config/resolved-config.js';
+import { OidcError } from '../errors.js';
+import type { DiscoveredProvider } from '../idp/provider-client.js';
+import type { LoginTransaction } from '../session/session-data.js';
+import { toIdpError } from '../idp/upstream-error.js';
 
 const MAX_LOGIN_PARAM_LENGTH = 512;
 
