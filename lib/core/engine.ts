@@ -1,6 +1,6 @@
 import * as client from 'openid-client';
-import { handleBackchannelLogout } from './backchannel-route.js';
-import type { DestroySession } from './backchannel-route.js';
+import { handleBackchannelLogout } from './logout/backchannel-logout.js';
+import type { DestroySession } from './logout/backchannel-logout.js';
 import { completeCallback, parseCallbackParams } from './login/callback.js';
 import { resolveConfig } from './config/resolve-config.js';
 import type { ResolvedConfig } from './config/resolved-config.js';
@@ -9,7 +9,7 @@ import { RESUBMIT_MARKER, resubmitPage } from './login/form-post-resubmit.js';
 import { isCrossSite, json, pathOf, rawQuery, redirect, wantsHtml } from './http.js';
 import type { HttpRequest, HttpResult } from './http.js';
 import { allowedLoginParams, createLoginRequest } from './login/authorization-request.js';
-import { endSessionUrl, revokeTokens } from './logout.js';
+import { endSessionUrl, revokeTokens } from './logout/idp-logout.js';
 import type { OidcOptions, TokenSet } from './config/options.js';
 import { ProviderClient } from './idp/provider-client.js';
 import { TokenRefresher } from './tokens/refresh.js';
@@ -21,7 +21,7 @@ import { callbackClaimKey, pruneTransactions, takeTransaction, withTransaction }
 import { toIdpError } from './idp/upstream-error.js';
 import { ClaimsCache } from './session/user.js';
 
-export type { DestroySession } from './backchannel-route.js';
+export type { DestroySession } from './logout/backchannel-logout.js';
 export type RouteName = 'login' | 'callback' | 'logout' | 'backchannelLogout';
 export interface RouteMatch {
   name: RouteName;

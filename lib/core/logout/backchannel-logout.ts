@@ -1,10 +1,10 @@
-import { replayKey, verifyLogoutToken } from './backchannel.js';
-import type { ResolvedConfig } from './config/resolved-config.js';
-import { OidcError } from './errors.js';
-import { json } from './http.js';
-import type { HttpRequest, HttpResult } from './http.js';
-import type { DiscoveredProvider } from './idp/provider-client.js';
-import { toIdpError } from './idp/upstream-error.js';
+import { replayKey, verifyLogoutToken } from './logout-token.js';
+import type { ResolvedConfig } from '../config/resolved-config.js';
+import { OidcError } from '../errors.js';
+import { json } from '../http.js';
+import type { HttpRequest, HttpResult } from '../http.js';
+import type { DiscoveredProvider } from '../idp/provider-client.js';
+import { toIdpError } from '../idp/upstream-error.js';
 
 /** Destroys a session in the store by id (back-channel logout reaches sessions that sent no cookie). */
 export type DestroySession = (sessionId: string) => Promise<void>;

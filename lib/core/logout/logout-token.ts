@@ -1,9 +1,9 @@
 import { createHash } from 'node:crypto';
 import { jwtVerify } from 'jose';
-import type { ResolvedConfig } from './config/resolved-config.js';
-import { OidcError } from './errors.js';
-import type { DiscoveredProvider } from './idp/provider-client.js';
-import { isTimeout } from './idp/upstream-error.js';
+import type { ResolvedConfig } from '../config/resolved-config.js';
+import { OidcError } from '../errors.js';
+import type { DiscoveredProvider } from '../idp/provider-client.js';
+import { isTimeout } from '../idp/upstream-error.js';
 
 export const BACKCHANNEL_LOGOUT_EVENT = 'http://schemas.openid.net/event/backchannel-logout';
 /** A logout token is sent right after the logout at the IdP; an old one is a replay. */

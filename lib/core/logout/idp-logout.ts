@@ -1,8 +1,8 @@
 import * as client from 'openid-client';
-import type { ResolvedConfig } from './config/resolved-config.js';
-import type { DiscoveredProvider } from './idp/provider-client.js';
-import type { AuthenticatedSession } from './session/session-data.js';
-import { toIdpError } from './idp/upstream-error.js';
+import type { ResolvedConfig } from '../config/resolved-config.js';
+import type { DiscoveredProvider } from '../idp/provider-client.js';
+import type { AuthenticatedSession } from '../session/session-data.js';
+import { toIdpError } from '../idp/upstream-error.js';
 
 /**
  * RFC 7009 revocation at logout: refresh token first (it outlives the access token), then the access
