@@ -1,7 +1,7 @@
 import type { Request, RequestHandler } from 'express';
 import { isAuthInfo } from '../core/bearer/index.js';
-import { claimCheckGuard, claimEqualsGuard, claimIncludesGuard, judgeLogin, judgeToken, requireRolesGuard, requireScopesGuard } from '../core/claim-guards.js';
-import type { ClaimGuard } from '../core/claim-guards.js';
+import { claimCheckGuard, claimEqualsGuard, claimIncludesGuard, judgeLogin, judgeToken, requireRolesGuard, requireScopesGuard } from '../core/guards/claim-guards.js';
+import type { ClaimGuard } from '../core/guards/claim-guards.js';
 import './types.js';
 import { contextOf, ensureAuthenticated, passesFast, privateNext } from './require-auth.js';
 

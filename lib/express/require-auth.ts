@@ -1,12 +1,12 @@
 import type { NextFunction, Request, Response } from 'express';
 import type { OidcEngine } from '../core/engine.js';
 import { OidcError } from '../core/errors.js';
-import { guardRequest, passesAsIs } from '../core/guard.js';
-import type { RequireAuthOptions } from '../core/guard.js';
+import { guardRequest, passesAsIs } from '../core/guards/require-auth.js';
+import type { RequireAuthOptions } from '../core/guards/require-auth.js';
 import { toHttpRequest, writeResult } from './http-bridge.js';
 import type { OidcRequestContext } from './request-context.js';
 
-export type { RequireAuthOptions } from '../core/guard.js';
+export type { RequireAuthOptions } from '../core/guards/require-auth.js';
 
 export function contextOf(req: Request): OidcRequestContext {
   const context = req.oidc as OidcRequestContext | undefined;

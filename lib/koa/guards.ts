@@ -1,6 +1,6 @@
 import type { Context, Middleware } from 'koa';
-import { claimCheckGuard, claimEqualsGuard, claimIncludesGuard, judgeLogin, judgeToken, requireRolesGuard, requireScopesGuard } from '../core/claim-guards.js';
-import type { ClaimGuard } from '../core/claim-guards.js';
+import { claimCheckGuard, claimEqualsGuard, claimIncludesGuard, judgeLogin, judgeToken, requireRolesGuard, requireScopesGuard } from '../core/guards/claim-guards.js';
+import type { ClaimGuard } from '../core/guards/claim-guards.js';
 import { isAuthInfo } from '../core/bearer/index.js';
 import type { OidcUser } from '../core/session/user.js';
 import { contextOf, ensureAuthenticated, markPrivate } from './require-auth.js';

@@ -1,7 +1,7 @@
 import type { Context, Middleware, Next } from 'koa';
 import { OidcEngine } from '../core/engine.js';
 import { asRouteError, OidcError, PRIVATE_RESPONSE_HEADERS } from '../core/errors.js';
-import type { RequireAuthOptions } from '../core/guard.js';
+import type { RequireAuthOptions } from '../core/guards/require-auth.js';
 import type { OidcOptions } from '../core/config/options.js';
 import { answerRoute, ROUTE_METHODS } from '../core/routes.js';
 import type { RouteIo } from '../core/routes.js';
@@ -14,7 +14,7 @@ import { OidcState } from './state.js';
 import type { OidcKoaState } from './state.js';
 
 export * from '../core/public.js';
-export type { RequireAuthOptions } from '../core/guard.js';
+export type { RequireAuthOptions } from '../core/guards/require-auth.js';
 export { OidcState } from './state.js';
 export type { OidcKoaState } from './state.js';
 export type { KoaSessionStore } from './session-port.js';

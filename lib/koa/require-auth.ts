@@ -1,8 +1,8 @@
 import type { Context } from 'koa';
 import type { OidcEngine } from '../core/engine.js';
 import { OidcError } from '../core/errors.js';
-import { guardRequest, passesAsIs } from '../core/guard.js';
-import type { RequireAuthOptions } from '../core/guard.js';
+import { guardRequest, passesAsIs } from '../core/guards/require-auth.js';
+import type { RequireAuthOptions } from '../core/guards/require-auth.js';
 import { toHttpRequest, writeResult } from './http-bridge.js';
 import { OidcState } from './state.js';
 

@@ -1,7 +1,7 @@
 import { createRemoteJWKSet, customFetch as joseCustomFetch } from 'jose';
 import type { JWTVerifyGetKey } from 'jose';
 import type * as client from 'openid-client';
-import { claimValues } from '../claim-path.js';
+import { claimValues } from '../guards/claim-path.js';
 import { singleFlight } from '../idp/single-flight.js';
 import { allowedScheme } from '../idp/transport.js';
 import { OidcError } from '../errors.js';
