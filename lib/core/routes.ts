@@ -1,6 +1,6 @@
 import type { DestroySession, OidcEngine, RouteMatch, RouteName } from './engine.js';
-import { rawQuery } from './http.js';
-import type { HttpRequest, HttpResult } from './http.js';
+import { rawQuery } from './http/messages.js';
+import type { HttpRequest, HttpResult } from './http/messages.js';
 import type { SessionPort } from './session/session-data.js';
 
 /**

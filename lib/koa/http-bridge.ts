@@ -1,7 +1,7 @@
 import type { Context } from 'koa';
-import { readUrlencodedForm } from '../core/form.js';
-import { headerReader } from '../core/http.js';
-import type { HttpRequest, HttpResult } from '../core/http.js';
+import { readUrlencodedForm } from '../core/http/form.js';
+import { headerReader } from '../core/http/messages.js';
+import type { HttpRequest, HttpResult } from '../core/http/messages.js';
 
 export function toHttpRequest(ctx: Context): HttpRequest {
   return {

@@ -2,7 +2,7 @@ import type { Context, Middleware, Next } from 'koa';
 import { carriesAccessToken, createBearerVerifier, engineBearerVerifier } from '../core/bearer/index.js';
 import type { AuthInfo, BearerGuardOptions, BearerOptions, BearerRequest, BearerVerifier } from '../core/bearer/index.js';
 import type { OidcEngine } from '../core/engine.js';
-import { headerReader } from '../core/http.js';
+import { headerReader } from '../core/http/messages.js';
 
 export type { AuthInfo, BearerGuardOptions, BearerOptions, DpopOptions, IntrospectionOptions } from '../core/bearer/index.js';
 export { checkScopes, claimsDenied, isAuthInfo } from '../core/bearer/index.js';

@@ -1,4 +1,4 @@
-import type { HttpResult } from '../http.js';
+import type { HttpResult } from '../http/messages.js';
 
 /** Marks a callback POST that our own page re-sent, so it is never re-sent twice. */
 export const RESUBMIT_MARKER = 'oidc_resubmit';

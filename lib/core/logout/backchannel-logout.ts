@@ -1,8 +1,8 @@
 import { replayKey, verifyLogoutToken } from './logout-token.js';
 import type { ResolvedConfig } from '../config/resolved-config.js';
 import { OidcError } from '../errors.js';
-import { json } from '../http.js';
-import type { HttpRequest, HttpResult } from '../http.js';
+import { json } from '../http/messages.js';
+import type { HttpRequest, HttpResult } from '../http/messages.js';
 import type { DiscoveredProvider } from '../idp/provider-client.js';
 import { toIdpError } from '../idp/upstream-error.js';
 

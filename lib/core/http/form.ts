@@ -1,4 +1,4 @@
-import { OidcError } from './errors.js';
+import { OidcError } from '../errors.js';
 
 const MAX_FORM_BYTES = 64 * 1024;
 
