@@ -1,6 +1,6 @@
 import type { Request } from 'express';
 import type { OidcEngine } from '../core/engine.js';
-import { LoginContext } from '../core/session/login-context.js';
+import { LoginContext } from '../core/login-context.js';
 import type { OidcSessionData, SessionPort } from '../core/session/session-data.js';
 import type { OidcUser } from '../core/session/user.js';
 import { expressSessionPort, readSessionData } from './session-port.js';

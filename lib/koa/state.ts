@@ -2,7 +2,7 @@ import type { Context } from 'koa';
 import { appLoginOverrides } from '../core/login/app-login.js';
 import type { LoginOptions, LogoutOptions } from '../core/login/app-login.js';
 import type { OidcEngine } from '../core/engine.js';
-import { LoginContext } from '../core/session/login-context.js';
+import { LoginContext } from '../core/login-context.js';
 import type { AuthenticatedSession, OidcSessionData, SessionPort } from '../core/session/session-data.js';
 import type { OidcUser } from '../core/session/user.js';
 import { toHttpRequest, writeResult } from './http-bridge.js';

@@ -1,6 +1,6 @@
 import { readFileSync, readdirSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { readClaim } from '../../lib/core/guards/claim-path.js';
+import { readClaim } from '../../lib/core/tokens/claim-path.js';
 import { invalidToken, missingToken, wwwAuthenticate } from '../../lib/core/bearer/challenge.js';
 import { carriesAccessToken, readCredentials } from '../../lib/core/bearer/credentials.js';
 import { resolveBearerOptions } from '../../lib/core/bearer/options.js';

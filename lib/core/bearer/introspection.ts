@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import * as client from 'openid-client';
-import { allowedScheme } from '../idp/transport.js';
+import { allowedScheme } from '../config/transport.js';
 import { OidcError } from '../errors.js';
 import { isTimeout } from '../idp/upstream-error.js';
 import { invalidToken } from './challenge.js';

@@ -2,7 +2,7 @@ import * as client from 'openid-client';
 import { injectedFetchAndClock, invalidFor, lockOption, numberInRange, optionalBoolean, requireHttps } from '../config/validators.js';
 import type { OidcEngine } from '../engine.js';
 import { MemoryLock } from '../stores/lock.js';
-import { allowsHttp } from '../idp/transport.js';
+import { allowsHttp } from '../config/transport.js';
 import { toIdpError } from '../idp/upstream-error.js';
 import { resolveBearerOptions } from './options.js';
 import type { BearerGuardOptions, BearerOptions } from './options.js';

@@ -1,9 +1,9 @@
 import { createRemoteJWKSet, customFetch as joseCustomFetch } from 'jose';
 import type { JWTVerifyGetKey } from 'jose';
 import type * as client from 'openid-client';
-import { claimValues } from '../guards/claim-path.js';
+import { claimValues } from '../tokens/claim-path.js';
 import { singleFlight } from '../idp/single-flight.js';
-import { allowedScheme } from '../idp/transport.js';
+import { allowedScheme } from '../config/transport.js';
 import { OidcError } from '../errors.js';
 import type { RefreshLock } from '../stores/lock.js';
 import type { Clock } from '../config/options.js';

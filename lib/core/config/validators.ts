@@ -1,5 +1,5 @@
 import { OidcError } from '../errors.js';
-import { allowedScheme } from '../idp/transport.js';
+import { allowedScheme } from './transport.js';
 import type { RefreshLock } from '../stores/lock.js';
 import type { Logger } from './options.js';
 

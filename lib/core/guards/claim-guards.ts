@@ -1,8 +1,8 @@
 import { checkScopes, claimsDenied } from '../bearer/index.js';
 import type { AuthInfo } from '../bearer/index.js';
-import { claimEquals, claimIncludes, claimValues, readClaim } from './claim-path.js';
+import { claimEquals, claimIncludes, claimValues, readClaim } from '../tokens/claim-path.js';
 import { OidcError } from '../errors.js';
-import type { LoginContext } from '../session/login-context.js';
+import type { LoginContext } from '../login-context.js';
 import type { OidcUser } from '../session/user.js';
 
 type ClaimPath = string | readonly string[];

@@ -2,7 +2,7 @@ import type { BearerGuardOptions } from '../bearer/index.js';
 import type { OidcEngine } from '../engine.js';
 import { OidcError } from '../errors.js';
 import type { HttpRequest, HttpResult } from '../http/messages.js';
-import type { LoginContext } from '../session/login-context.js';
+import type { LoginContext } from '../login-context.js';
 import type { StepUpRequirement } from './step-up.js';
 
 export interface RequireAuthOptions extends StepUpRequirement {

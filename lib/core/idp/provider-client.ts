@@ -4,7 +4,7 @@ import type { JWK, JWTVerifyGetKey } from 'jose';
 import type { ResolvedConfig, ResolvedProvider } from '../config/resolved-config.js';
 import { OidcError } from '../errors.js';
 import { singleFlight } from './single-flight.js';
-import { allowedScheme, allowsHttp } from './transport.js';
+import { allowedScheme, allowsHttp } from '../config/transport.js';
 import { limitedFetch } from './limited-fetch.js';
 import { toIdpError } from './upstream-error.js';
 

@@ -1,9 +1,9 @@
 import type { JWTPayload } from 'jose';
-import type { OidcEngine } from '../engine.js';
-import { OidcError } from '../errors.js';
-import type { AuthenticatedSession, OidcSessionData, SessionPort } from './session-data.js';
-import { buildUser } from './user.js';
-import type { OidcUser } from './user.js';
+import type { OidcEngine } from './engine.js';
+import { OidcError } from './errors.js';
+import type { AuthenticatedSession, OidcSessionData, SessionPort } from './session/session-data.js';
+import { buildUser } from './session/user.js';
+import type { OidcUser } from './session/user.js';
 
 /**
  * The login of the current request, framework-free: Express exposes it as `req.oidc`, Koa as
