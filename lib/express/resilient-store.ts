@@ -1,12 +1,13 @@
 import session from 'express-session';
 import type { SessionData, Store } from 'express-session';
 import type { Request } from 'express';
-import { invalidFor } from '../core/config/validators.js';
 import { OidcError } from '../core/errors.js';
-import type { ResilientStoreOptions } from '../core/stores/store-deadline.js';
-import { resilientStoreTimeout, storeUnavailable } from '../core/stores/store-deadline.js';
+import { resilientStoreTimeout } from '../core/config/store-options.js';
+import type { ResilientStoreOptions } from '../core/config/store-options.js';
+import { invalidFor } from '../core/config/validators.js';
+import { storeUnavailable } from '../core/stores/store-deadline.js';
 
-export type { ResilientStoreOptions } from '../core/stores/store-deadline.js';
+export type { ResilientStoreOptions } from '../core/config/store-options.js';
 
 type StoreMethod = 'get' | 'set' | 'destroy' | 'touch' | 'all' | 'length' | 'clear';
 type AnyStore = Store & Partial<Record<StoreMethod, (...args: unknown[]) => unknown>>;

@@ -1,9 +1,10 @@
+import { resilientStoreTimeout } from '../core/config/store-options.js';
+import type { ResilientStoreOptions } from '../core/config/store-options.js';
 import { invalidFor } from '../core/config/validators.js';
-import type { ResilientStoreOptions } from '../core/stores/store-deadline.js';
-import { resilientStoreTimeout, withDeadline } from '../core/stores/store-deadline.js';
+import { withDeadline } from '../core/stores/store-deadline.js';
 import type { KoaSessionStore } from './session-port.js';
 
-export type { ResilientStoreOptions } from '../core/stores/store-deadline.js';
+export type { ResilientStoreOptions } from '../core/config/store-options.js';
 
 type Method = 'get' | 'set' | 'destroy';
 

@@ -1,5 +1,6 @@
 import { invalidFor } from '../core/config/validators.js';
-import { resolveStoreTimeout, withDeadline } from '../core/stores/store-deadline.js';
+import { resolveStoreTimeout } from '../core/config/store-options.js';
+import { withDeadline } from '../core/stores/store-deadline.js';
 
 /**
  * The part of a node-redis v5 client the Redis helpers use: a `createClient()` result (RESP2 or RESP3,
