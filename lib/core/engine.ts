@@ -1,23 +1,22 @@
 import * as client from 'openid-client';
 import { handleBackchannelLogout } from './logout/backchannel-logout.js';
 import type { DestroySession } from './logout/backchannel-logout.js';
-import { completeCallback, parseCallbackParams } from './login/callback.js';
+import { handleCallback } from './login/handle-callback.js';
+import type { DiscoverProvider } from './login/handle-callback.js';
 import { resolveConfig } from './config/resolve-config.js';
 import type { ResolvedConfig } from './config/resolved-config.js';
 import { OidcError } from './errors.js';
-import { RESUBMIT_MARKER, resubmitPage } from './login/form-post-resubmit.js';
-import { isCrossSite, json, pathOf, rawQuery, redirect, wantsHtml } from './http/messages.js';
+import { isCrossSite, pathOf, rawQuery, redirect, wantsHtml } from './http/messages.js';
 import type { HttpRequest, HttpResult } from './http/messages.js';
 import { allowedLoginParams, createLoginRequest } from './login/authorization-request.js';
 import { endSessionUrl, revokeTokens } from './logout/idp-logout.js';
-import type { OidcOptions, TokenSet } from './config/options.js';
+import type { OidcOptions } from './config/options.js';
 import { ProviderClient } from './idp/provider-client.js';
 import { TokenRefresher } from './tokens/refresh.js';
 import { safeReturnTo } from './http/return-to.js';
-import type { AuthenticatedSession, LoginTransaction, OidcSessionData, SessionPort } from './session/session-data.js';
-import { stepUpChallenge, stepUpParams } from './guards/step-up.js';
-import type { StepUpRequirement } from './guards/step-up.js';
-import { callbackClaimKey, pruneTransactions, takeTransaction, withTransaction } from './login/transactions.js';
+import { tokenSet } from './session/session-data.js';
+import type { AuthenticatedSession, OidcSessionData, SessionPort } from './session/session-data.js';
+import { withTransaction } from './login/transactions.js';
 import { toIdpError } from './idp/upstream-error.js';
 import { ClaimsCache } from './session/user.js';
 
@@ -46,20 +45,6 @@ function withoutTrailingSlash(url: string): string {
   return url.endsWith('/') ? url.slice(0, -1) : url;
 }
 
-/** IdP errors that only mean "not logged in at the IdP" when a silent login was tried. */
-const SILENT_LOGIN_ERRORS = new Set(['login_required', 'consent_required', 'interaction_required', 'account_selection_required']);
-
-function tokenSet(auth: AuthenticatedSession): TokenSet {
-  return {
-    idToken: auth.idToken,
-    accessToken: auth.accessToken,
-    ...(auth.refreshToken ? { refreshToken: auth.refreshToken } : {}),
-    ...(auth.expiresAt !== undefined ? { expiresAt: auth.expiresAt } : {}),
-    ...(auth.scope ? { scope: auth.scope } : {}),
-    ...(auth.tokenType ? { tokenType: auth.tokenType } : {}),
-  };
-}
-
 /**
  * The framework-free heart of oidc-session: one instance per `oidc()` call, holding the validated
  * configuration, the lazily discovered providers and the per-instance caches. Adapters translate
@@ -72,6 +57,8 @@ export class OidcEngine {
   private readonly providers: Map<string, ProviderClient>;
   private readonly routeTable: Map<string, RouteMatch>;
   private readonly refresher: TokenRefresher;
+  /** The discovered IdP of a provider id, for the use cases (lazy, single flight per provider). */
+  private readonly discovered: DiscoverProvider = (id) => this.providerClient(id).get();
   /** Expected `iss` of each provider's logins, without a trailing slash. */
   private readonly issuers: Map<string, string>;
 
@@ -141,85 +128,8 @@ export class OidcEngine {
    * `rawParams`: the query string (GET) or the urlencoded body (POST, response_mode=form_post).
    * `routeProvider`: the provider whose callback route received it (mix-up defence).
    */
-  async callback(req: HttpRequest, session: SessionPort, rawParams: string, routeProvider: string, appReq?: unknown): Promise<HttpResult> {
-    const { params, state } = parseCallbackParams(rawParams);
-    const resubmitted = params.get(RESUBMIT_MARKER) === '1';
-    params.delete(RESUBMIT_MARKER);
-    const data = session.read();
-    const { tx, rest } = takeTransaction(data, state);
-    if (!tx) {
-      if (req.method === 'POST' && !resubmitted) return resubmitPage(pathOf(req.originalUrl), params);
-      throw new OidcError('ERR_OIDC_MISSING_TRANSACTION', 'No pending login matches this callback (unknown, expired or already used "state")');
-    }
-    // Two copies of one callback racing (double click, replay): only the first may redeem the code.
-    if (!(await this.cfg.lock.acquire(callbackClaimKey(state), this.cfg.transactionTtlSec * 1000))) {
-      throw new OidcError('ERR_OIDC_MISSING_TRANSACTION', 'This login is already being completed (the same callback arrived twice)');
-    }
-    session.write({ ...data, transactions: rest });
-    const nowSec = Math.floor(this.cfg.clock() / 1000);
-    try {
-      if (nowSec - tx.createdAt >= this.cfg.transactionTtlSec) {
-        throw new OidcError('ERR_OIDC_MISSING_TRANSACTION', 'The pending login for this callback has expired; start again');
-      }
-      if (tx.provider !== routeProvider) {
-        throw new OidcError('ERR_OIDC_INVALID_CALLBACK', 'This callback belongs to another identity provider than the login it answers');
-      }
-      if (tx.silent && SILENT_LOGIN_ERRORS.has(params.get('error') ?? '')) {
-        await session.save();
-        return redirect(tx.returnTo, req.method === 'POST' ? 303 : 302);
-      }
-      const auth = await this.completeLogin(session, params, state, tx, data, rest, nowSec, appReq);
-      this.cfg.logger.info('oidc-session: login', { sub: auth.sub, iss: auth.iss, provider: auth.provider });
-      return redirect(tx.returnTo, req.method === 'POST' ? 303 : 302);
-    } catch (err) {
-      const error = err instanceof OidcError ? err : toIdpError(err, 'token');
-      this.cfg.logger.warn('oidc-session: login failed', { code: error.code, cause: (error.cause as { code?: string } | undefined)?.code });
-      await session.save().catch(() => undefined);
-      throw error;
-    }
-  }
-
-  private async completeLogin(
-    session: SessionPort,
-    params: URLSearchParams,
-    state: string,
-    tx: LoginTransaction,
-    previous: OidcSessionData | undefined,
-    rest: Record<string, LoginTransaction>,
-    nowSec: number,
-    appReq: unknown,
-  ): Promise<AuthenticatedSession> {
-    const provider = await this.providerClient(tx.provider).get();
-    const result = await completeCallback(this.cfg, provider, params, state, tx);
-    const auth = result.auth;
-    if (this.cfg.onLogin) {
-      let user: unknown;
-      try {
-        user = await this.cfg.onLogin({ claims: result.claims, userinfo: result.userinfo, tokens: tokenSet(auth), provider: auth.provider, req: appReq });
-      } catch (err) {
-        throw err instanceof OidcError ? err : new OidcError('ERR_OIDC_LOGIN_REFUSED', 'The application refused this login', { cause: err });
-      }
-      if (user === false) throw new OidcError('ERR_OIDC_LOGIN_REFUSED', 'The application refused this login');
-      if (typeof user === 'object' && user !== null) auth.user = user as Record<string, unknown>;
-    }
-    const kept = this.keptAppData(session, previous?.auth, auth);
-    const pending = pruneTransactions(rest, nowSec, this.cfg.transactionTtlSec, this.cfg.maxTransactions);
-    await session.regenerate();
-    await this.cfg.sessionIndex.add(auth, session.id(), this.cfg.absoluteDurationSec);
-    session.writeAppData(kept);
-    session.write({ ...(Object.keys(pending).length ? { transactions: pending } : {}), ...(previous?.silentTried ? { silentTried: true } : {}), auth });
-    await session.save();
-    return auth;
-  }
-
-  /** App data carried over the regenerate: only when asked for, and never into another user's login. */
-  private keptAppData(session: SessionPort, previous: AuthenticatedSession | undefined, next: AuthenticatedSession): Record<string, unknown> {
-    const keep = this.cfg.keepSessionData;
-    if (keep === false) return {};
-    if (previous && (previous.sub !== next.sub || previous.iss !== next.iss)) return {};
-    const data = session.readAppData();
-    if (keep === true) return data;
-    return Object.fromEntries(keep.filter((key) => key in data).map((key) => [key, data[key]]));
+  callback(req: HttpRequest, session: SessionPort, rawParams: string, routeProvider: string, appReq?: unknown): Promise<HttpResult> {
+    return handleCallback(this.cfg, this.discovered, { req, session, rawParams, routeProvider, appReq });
   }
 
   async logout(
@@ -253,24 +163,6 @@ export class OidcEngine {
     return redirect(idpTarget?.href ?? localTarget, status);
   }
 
-  /** What an anonymous request to a guarded route gets: a login for a browser, 401 for anything else. */
-  async unauthenticated(req: HttpRequest, session: SessionPort, overrides: LoginOverrides = {}): Promise<HttpResult> {
-    if (wantsHtml(req)) return this.login(req, session, { returnTo: req.originalUrl, ...overrides });
-    const stepUp = overrides.authorizationParams;
-    if (stepUp && (stepUp.acr_values || stepUp.max_age)) {
-      return json(401, { error: 'ERR_OIDC_STEP_UP_REQUIRED', message: 'A stronger or more recent login is required' }, {
-        'WWW-Authenticate': stepUpChallenge(this.cfg.origin, stepUp),
-      });
-    }
-    return json(401, { error: 'ERR_OIDC_UNAUTHENTICATED', message: 'Authentication required' }, { 'WWW-Authenticate': `Bearer realm="${this.cfg.origin}"` });
-  }
-
-  /** Step-up parameters when the login does not satisfy `requirement` (acr / max age). */
-  stepUp(auth: AuthenticatedSession, requirement: StepUpRequirement): Record<string, string> | undefined {
-    if (!requirement.acrValues && requirement.maxAge === undefined) return undefined;
-    return stepUpParams(this.claims.get(auth.idToken) as Record<string, unknown>, requirement, this.cfg.clock() / 1000);
-  }
-
   /**
    * The session's login with an access token valid for at least `minTtlSec` more seconds, refreshing it
    * (single flight) when needed. A rejected refresh ends the login and throws ERR_OIDC_REFRESH_FAILED.
@@ -288,12 +180,6 @@ export class OidcEngine {
       if (err instanceof OidcError && err.code === 'ERR_OIDC_REFRESH_FAILED') await this.endLogin(session, auth);
       throw err;
     }
-  }
-
-  /** requireAuth's view: refresh automatically when enabled and possible. */
-  async guard(session: SessionPort, auth: AuthenticatedSession, autoRefresh: boolean, appReq?: unknown): Promise<AuthenticatedSession> {
-    if (!autoRefresh || !auth.refreshToken) return auth;
-    return this.freshLogin(session, auth, 0, appReq);
   }
 
   private async endLogin(session: SessionPort, auth: AuthenticatedSession): Promise<void> {

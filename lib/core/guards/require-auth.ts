@@ -1,8 +1,11 @@
 import type { BearerGuardOptions } from '../bearer/index.js';
-import type { OidcEngine } from '../engine.js';
+import type { LoginOverrides, OidcEngine } from '../engine.js';
 import { OidcError } from '../errors.js';
+import { json, wantsHtml } from '../http/messages.js';
 import type { HttpRequest, HttpResult } from '../http/messages.js';
 import type { LoginContext } from '../login-context.js';
+import type { AuthenticatedSession, SessionPort } from '../session/session-data.js';
+import { stepUpChallenge, stepUpParams } from './step-up.js';
 import type { StepUpRequirement } from './step-up.js';
 
 export interface RequireAuthOptions extends StepUpRequirement {
@@ -27,6 +30,25 @@ export function passesAsIs(engine: OidcEngine, context: LoginContext | undefined
   return !(autoRefresh && auth.refreshToken && auth.expiresAt !== undefined && auth.expiresAt <= engine.cfg.clock() / 1000);
 }
 
+/** Step-up parameters when the login does not satisfy `requirement` (acr / max age). */
+function stepUpFor(engine: OidcEngine, auth: AuthenticatedSession, requirement: StepUpRequirement): Record<string, string> | undefined {
+  if (!requirement.acrValues && requirement.maxAge === undefined) return undefined;
+  return stepUpParams(engine.claims.get(auth.idToken) as Record<string, unknown>, requirement, engine.cfg.clock() / 1000);
+}
+
+/** What a request that may not pass gets: a login for a browser, 401 (with a step-up challenge when asked) for anything else. */
+async function refuse(engine: OidcEngine, req: HttpRequest, session: SessionPort, overrides: LoginOverrides = {}): Promise<HttpResult> {
+  if (wantsHtml(req)) return engine.login(req, session, { returnTo: req.originalUrl, ...overrides });
+  const { origin } = engine.cfg;
+  const stepUp = overrides.authorizationParams;
+  if (stepUp && (stepUp.acr_values || stepUp.max_age)) {
+    return json(401, { error: 'ERR_OIDC_STEP_UP_REQUIRED', message: 'A stronger or more recent login is required' }, {
+      'WWW-Authenticate': stepUpChallenge(origin, stepUp),
+    });
+  }
+  return json(401, { error: 'ERR_OIDC_UNAUTHENTICATED', message: 'Authentication required' }, { 'WWW-Authenticate': `Bearer realm="${origin}"` });
+}
+
 /**
  * The shared body of requireAuth() and every guard, framework-free: `undefined` when the request may go
  * on (tokens refreshed when due, step-up satisfied), otherwise the answer for the adapter to write (a
@@ -39,14 +61,14 @@ export async function guardRequest(engine: OidcEngine, context: LoginContext, re
   const session = context.session();
   if (auth) {
     try {
-      auth = await engine.guard(session, auth, autoRefresh, context.appRequest);
+      if (autoRefresh && auth.refreshToken) auth = await engine.freshLogin(session, auth, 0, context.appRequest);
       context.adopt(auth);
-      const stepUp = engine.stepUp(auth, options);
+      const stepUp = stepUpFor(engine, auth, options);
       if (!stepUp) return undefined;
-      return await engine.unauthenticated(request, session, { authorizationParams: stepUp, provider: auth.provider });
+      return await refuse(engine, request, session, { authorizationParams: stepUp, provider: auth.provider });
     } catch (err) {
       if (!(err instanceof OidcError && err.code === 'ERR_OIDC_REFRESH_FAILED')) throw err;
     }
   }
-  return engine.unauthenticated(request, session);
+  return refuse(engine, request, session);
 }

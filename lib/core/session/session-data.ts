@@ -1,3 +1,5 @@
+import type { TokenSet } from '../config/options.js';
+
 /** One pending login (one browser tab), stored in the session under its `state`. */
 export interface LoginTransaction {
   /** Provider id. */
@@ -64,4 +66,16 @@ export interface SessionPort {
   regenerate(): Promise<void>;
   save(): Promise<void>;
   destroy(): Promise<void>;
+}
+
+/** The tokens of a login as the hooks (`onLogin`, `onRefresh`) see them. */
+export function tokenSet(auth: AuthenticatedSession): TokenSet {
+  return {
+    idToken: auth.idToken,
+    accessToken: auth.accessToken,
+    ...(auth.refreshToken ? { refreshToken: auth.refreshToken } : {}),
+    ...(auth.expiresAt !== undefined ? { expiresAt: auth.expiresAt } : {}),
+    ...(auth.scope ? { scope: auth.scope } : {}),
+    ...(auth.tokenType ? { tokenType: auth.tokenType } : {}),
+  };
 }
