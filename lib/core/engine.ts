@@ -2,21 +2,21 @@ import * as client from 'openid-client';
 import { handleBackchannelLogout } from './logout/backchannel-logout.js';
 import type { DestroySession } from './logout/backchannel-logout.js';
 import { handleCallback } from './login/handle-callback.js';
-import type { DiscoverProvider } from './login/handle-callback.js';
+import { startLogin } from './login/start-login.js';
+import type { LoginOverrides } from './login/start-login.js';
+import { handleLogout } from './logout/handle-logout.js';
+import type { LogoutOverrides } from './logout/handle-logout.js';
 import { resolveConfig } from './config/resolve-config.js';
 import type { ResolvedConfig } from './config/resolved-config.js';
 import { OidcError } from './errors.js';
-import { isCrossSite, pathOf, rawQuery, redirect, wantsHtml } from './http/messages.js';
+import { pathOf, wantsHtml } from './http/messages.js';
 import type { HttpRequest, HttpResult } from './http/messages.js';
-import { allowedLoginParams, createLoginRequest } from './login/authorization-request.js';
-import { endSessionUrl, revokeTokens } from './logout/idp-logout.js';
 import type { OidcOptions } from './config/options.js';
 import { ProviderClient } from './idp/provider-client.js';
+import type { DiscoverProvider } from './idp/provider-client.js';
 import { TokenRefresher } from './tokens/refresh.js';
-import { safeReturnTo } from './http/return-to.js';
 import { tokenSet } from './session/session-data.js';
 import type { AuthenticatedSession, OidcSessionData, SessionPort } from './session/session-data.js';
-import { withTransaction } from './login/transactions.js';
 import { toIdpError } from './idp/upstream-error.js';
 import { ClaimsCache } from './session/user.js';
 
@@ -25,20 +25,6 @@ export type RouteName = 'login' | 'callback' | 'logout' | 'backchannelLogout';
 export interface RouteMatch {
   name: RouteName;
   provider: string;
-}
-
-export interface LoginOverrides {
-  returnTo?: string;
-  authorizationParams?: Record<string, string>;
-  provider?: string;
-  silent?: boolean;
-}
-
-export interface LogoutOverrides {
-  /** Also end the session at the IdP, whatever the `idpLogout` option says. */
-  idpLogout?: boolean;
-  /** Local path to land on when the IdP is not involved (same rules as `?returnTo=`). */
-  returnTo?: string;
 }
 
 function withoutTrailingSlash(url: string): string {
@@ -102,18 +88,8 @@ export class OidcEngine {
     return auth;
   }
 
-  async login(req: HttpRequest, session: SessionPort, overrides: LoginOverrides = {}): Promise<HttpResult> {
-    const query = new URLSearchParams(rawQuery(req.url));
-    const returnTo = safeReturnTo(overrides.returnTo ?? query.get('returnTo'), this.cfg.origin) ?? '/';
-    const params = { ...allowedLoginParams(query, this.cfg.loginParams), ...overrides.authorizationParams };
-    const providerId = overrides.provider ?? (this.cfg.multiProvider ? (query.get('provider') ?? undefined) : undefined);
-    const provider = await this.providerClient(providerId).get();
-    const request = await createLoginRequest(this.cfg, provider, { returnTo, params, ...(overrides.silent ? { silent: true } : {}) });
-    const nowSec = Math.floor(this.cfg.clock() / 1000);
-    const data = withTransaction(session.read(), request.state, request.transaction, nowSec, this.cfg.transactionTtlSec, this.cfg.maxTransactions);
-    session.write(overrides.silent ? { ...data, silentTried: true } : data);
-    await session.save();
-    return redirect(request.url.href);
+  login(req: HttpRequest, session: SessionPort, overrides: LoginOverrides = {}): Promise<HttpResult> {
+    return startLogin(this.cfg, this.discovered, req, session, overrides);
   }
 
   /** A browser visitor's one `prompt=none` attempt, when enabled; undefined when it does not apply. */
@@ -132,35 +108,8 @@ export class OidcEngine {
     return handleCallback(this.cfg, this.discovered, { req, session, rawParams, routeProvider, appReq });
   }
 
-  async logout(
-    req: HttpRequest,
-    session: SessionPort,
-    appReq?: unknown,
-    user?: Record<string, unknown>,
-    overrides: LogoutOverrides = {},
-  ): Promise<HttpResult> {
-    if (isCrossSite(req, this.cfg.origin)) {
-      throw new OidcError('ERR_OIDC_CROSS_SITE_REQUEST', 'Logout must be started from this site');
-    }
-    const auth = session.read()?.auth;
-    const sessionId = session.id();
-    await session.destroy();
-    const status = req.method === 'POST' ? 303 : 302;
-    const idpLogout = overrides.idpLogout ?? this.cfg.idpLogout;
-    const returnTo = overrides.returnTo ?? new URLSearchParams(rawQuery(req.url)).get('returnTo');
-    const localTarget = safeReturnTo(returnTo, this.cfg.origin) ?? this.cfg.baseUrl.href;
-    if (auth) {
-      await this.cfg.sessionIndex.remove(auth, sessionId).catch((err: unknown) => {
-        this.cfg.logger.warn('oidc-session: session index removal failed', { code: (err as { code?: string }).code });
-      });
-    }
-    await this.cfg.onLogout?.({ user, provider: auth?.provider, req: appReq });
-    if (!auth && !idpLogout) return redirect(localTarget, status);
-    const provider = await this.providerClient(auth?.provider).get();
-    if (auth && this.cfg.revokeTokens) await revokeTokens(this.cfg, provider, auth);
-    const idpTarget = idpLogout ? endSessionUrl(this.cfg, provider, auth) : undefined;
-    this.cfg.logger.info('oidc-session: logout', { sub: auth?.sub, idp: idpTarget !== undefined });
-    return redirect(idpTarget?.href ?? localTarget, status);
+  logout(req: HttpRequest, session: SessionPort, appReq?: unknown, user?: Record<string, unknown>, overrides: LogoutOverrides = {}): Promise<HttpResult> {
+    return handleLogout(this.cfg, this.discovered, { req, session, appReq, user }, overrides);
   }
 
   /**

@@ -1,9 +1,10 @@
 import type { BearerGuardOptions } from '../bearer/index.js';
-import type { LoginOverrides, OidcEngine } from '../engine.js';
+import type { OidcEngine } from '../engine.js';
 import { OidcError } from '../errors.js';
 import { json, wantsHtml } from '../http/messages.js';
 import type { HttpRequest, HttpResult } from '../http/messages.js';
 import type { LoginContext } from '../login-context.js';
+import type { LoginOverrides } from '../login/start-login.js';
 import type { AuthenticatedSession, SessionPort } from '../session/session-data.js';
 import { stepUpChallenge, stepUpParams } from './step-up.js';
 import type { StepUpRequirement } from './step-up.js';

@@ -63,6 +63,9 @@ function assertSecureEndpoints(settings: ResolvedProvider, server: client.Server
   }
 }
 
+/** The discovered IdP of a provider id (the first provider without one): lazy, single flight. */
+export type DiscoverProvider = (id?: string) => Promise<DiscoveredProvider>;
+
 /**
  * Lazy, single-flight discovery for one provider. The pending promise is shared by concurrent callers;
  * a failure is not cached, so the next request retries and a returning IdP needs no restart.

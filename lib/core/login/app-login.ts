@@ -1,5 +1,5 @@
 import { PROTECTED_AUTHORIZATION_PARAMS } from '../config/validators.js';
-import type { LoginOverrides } from '../engine.js';
+import type { LoginOverrides } from './start-login.js';
 import { OidcError } from '../errors.js';
 
 /** A login an app starts from its own route (`res.oidc.login()`, `ctx.state.oidc.login()`). */

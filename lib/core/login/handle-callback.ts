@@ -2,16 +2,13 @@ import { OidcError } from '../errors.js';
 import type { ResolvedConfig } from '../config/resolved-config.js';
 import { pathOf, redirect } from '../http/messages.js';
 import type { HttpRequest, HttpResult } from '../http/messages.js';
-import type { DiscoveredProvider } from '../idp/provider-client.js';
+import type { DiscoverProvider } from '../idp/provider-client.js';
 import { toIdpError } from '../idp/upstream-error.js';
 import { tokenSet } from '../session/session-data.js';
 import type { AuthenticatedSession, LoginTransaction, OidcSessionData, SessionPort } from '../session/session-data.js';
 import { completeCallback, parseCallbackParams } from './callback.js';
 import { RESUBMIT_MARKER, resubmitPage } from './form-post-resubmit.js';
 import { callbackClaimKey, pruneTransactions, takeTransaction } from './transactions.js';
-
-/** The discovered IdP of a provider id (lazy, single flight). */
-export type DiscoverProvider = (id: string) => Promise<DiscoveredProvider>;
 
 export interface CallbackInput {
   req: HttpRequest;
