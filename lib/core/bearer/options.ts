@@ -1,6 +1,6 @@
 import { ASYMMETRIC_ALGS, numberInRange, optionalBoolean, plainObject, rejectUnknown } from '../config/validators.js';
 import type { Invalid } from '../config/validators.js';
-import type { RefreshLock } from '../stores/lock.js';
+import type { TtlLock } from '../stores/lock.js';
 import type { Clock } from '../config/options.js';
 
 /** Opaque access tokens are checked at the IdP's introspection endpoint (RFC 7662) with these credentials. */
@@ -57,7 +57,7 @@ export interface BearerOptions extends BearerVerifyOptions {
   /** Milliseconds since the epoch. Default `Date.now`. */
   clock?: Clock;
   /** Where DPoP proof ids (`jti`) are remembered against replay; share one (Redis) across instances. Default: in-process. */
-  lock?: RefreshLock;
+  lock?: TtlLock;
 }
 
 /** `requireAuth({ bearer })` options: issuer, fetch, clock and lock come from `oidc()`; `audience` defaults to the clientId. */

@@ -5,7 +5,7 @@ import { claimValues } from '../tokens/claim-path.js';
 import { singleFlight } from '../idp/single-flight.js';
 import { allowedScheme } from '../config/transport.js';
 import { OidcError } from '../errors.js';
-import type { RefreshLock } from '../stores/lock.js';
+import type { TtlLock } from '../stores/lock.js';
 import type { Clock } from '../config/options.js';
 import { insufficientClaims, insufficientScope, invalidDpopProof, invalidToken, missingToken } from './challenge.js';
 import type { ChallengeContext, TokenScheme } from './challenge.js';
@@ -101,12 +101,12 @@ export class BearerVerifier {
   readonly settings: ResolvedBearer;
   private readonly endpoints: () => Promise<IssuerEndpoints>;
   private readonly clock: Clock;
-  private readonly lock: RefreshLock;
+  private readonly lock: TtlLock;
   private readonly introspector: Introspector | undefined;
   /** Keys and introspection client, built once per successful discovery; a failure is retried next time. */
   private readonly resources: () => Promise<Resources> = singleFlight(() => this.endpoints().then((endpoints) => this.build(endpoints)));
 
-  constructor(settings: ResolvedBearer, endpoints: () => Promise<IssuerEndpoints>, clock: Clock, lock: RefreshLock) {
+  constructor(settings: ResolvedBearer, endpoints: () => Promise<IssuerEndpoints>, clock: Clock, lock: TtlLock) {
     this.settings = settings;
     this.endpoints = endpoints;
     this.clock = clock;

@@ -1,5 +1,5 @@
 import type { Configuration } from 'openid-client';
-import type { RefreshLock } from '../stores/lock.js';
+import type { TtlLock } from '../stores/lock.js';
 import type { SessionIndex } from '../stores/session-index.js';
 
 /** How the client authenticates at the token endpoint. */
@@ -130,7 +130,7 @@ export interface OidcOptions<Req = unknown> extends Partial<ProviderOptions> {
   /** Refresh an expired access token in requireAuth() when a refresh token exists. Default true. */
   autoRefresh?: boolean;
   /** Shared lock so one refresh token is redeemed once across instances. Default: in-process. */
-  lock?: RefreshLock;
+  lock?: TtlLock;
   /** (iss, sid) / (iss, sub) -> session ids, for back-channel logout. Default: in-process. */
   sessionIndex?: SessionIndex;
   /** Accept OpenID Connect Back-Channel Logout at `routes.backchannelLogout`. Default false. */

@@ -1,5 +1,5 @@
 import type { Configuration } from 'openid-client';
-import type { RefreshLock } from '../stores/lock.js';
+import type { TtlLock } from '../stores/lock.js';
 import type { ClientAuthMethod, Clock, Logger, LoginEvent, LogoutEvent, RefreshEvent } from './options.js';
 import type { SessionIndex } from '../stores/session-index.js';
 
@@ -53,7 +53,7 @@ export interface ResolvedConfig {
   readonly clock: Clock;
   readonly logger: Logger;
   readonly autoRefresh: boolean;
-  readonly lock: RefreshLock;
+  readonly lock: TtlLock;
   readonly sessionIndex: SessionIndex;
   readonly backchannelLogout: boolean;
   readonly revokeTokens: boolean;

@@ -1,6 +1,6 @@
 import { OidcError } from '../errors.js';
 import { allowedScheme } from './transport.js';
-import type { RefreshLock } from '../stores/lock.js';
+import type { TtlLock } from '../stores/lock.js';
 import type { Logger } from './options.js';
 
 /** Parameters the library owns; an app may never override them. */
@@ -123,9 +123,9 @@ export function injectedFetchAndClock(invalid: Invalid, options: { customFetch?:
   if (options.clock !== undefined && typeof options.clock !== 'function') throw invalid('"clock" must be a function returning milliseconds');
 }
 
-export function lockOption(invalid: Invalid, value: unknown): RefreshLock | undefined {
+export function lockOption(invalid: Invalid, value: unknown): TtlLock | undefined {
   if (value === undefined || value === null) return undefined;
-  const candidate = value as Partial<RefreshLock>;
+  const candidate = value as Partial<TtlLock>;
   if (typeof candidate.acquire !== 'function' || typeof candidate.release !== 'function') throw invalid('"lock" must have acquire() and release()');
-  return value as RefreshLock;
+  return value as TtlLock;
 }

@@ -3,7 +3,7 @@ import * as client from 'openid-client';
 import type { ResolvedConfig } from '../config/resolved-config.js';
 import { OidcError } from '../errors.js';
 import { verifyIdTokenSignature } from './id-token.js';
-import type { RefreshLock } from '../stores/lock.js';
+import type { TtlLock } from '../stores/lock.js';
 import type { ProviderClient } from '../idp/provider-client.js';
 import { assertSameLogin } from './refresh-checks.js';
 import type { AuthenticatedSession, SessionPort } from '../session/session-data.js';
@@ -26,7 +26,7 @@ function loggedOut(): OidcError {
 
 /**
  * Single-flight refresh. In one process, concurrent requests of a session share one promise; across
- * processes the RefreshLock lets one instance redeem the refresh token while the others wait for the
+ * processes the lock lets one instance redeem the refresh token while the others wait for the
  * session store to show the new tokens. The store is re-read before writing, so a logout that happened
  * meanwhile is never undone and a slower request never writes old tokens over new ones.
  */
@@ -34,10 +34,10 @@ export class TokenRefresher {
   private readonly inflight = new Map<string, Promise<AuthenticatedSession>>();
   private readonly cfg: ResolvedConfig;
   private readonly providers: (id: string) => ProviderClient;
-  private readonly lock: RefreshLock;
+  private readonly lock: TtlLock;
   private readonly claims: ClaimsCache;
 
-  constructor(cfg: ResolvedConfig, providers: (id: string) => ProviderClient, lock: RefreshLock, claims: ClaimsCache) {
+  constructor(cfg: ResolvedConfig, providers: (id: string) => ProviderClient, lock: TtlLock, claims: ClaimsCache) {
     this.cfg = cfg;
     this.providers = providers;
     this.lock = lock;
