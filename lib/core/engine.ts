@@ -77,7 +77,7 @@ export class OidcEngine {
   }
 
   /** The login in the session, unless it is missing or past its absolute lifetime. */
-  authenticated(data: OidcSessionData | undefined): AuthenticatedSession | undefined {
+  currentLogin(data: OidcSessionData | undefined): AuthenticatedSession | undefined {
     const auth = data?.auth;
     if (!auth) return undefined;
     const nowSec = this.cfg.clock() / 1000;
@@ -96,7 +96,7 @@ export class OidcEngine {
   async silentLogin(req: HttpRequest, session: SessionPort): Promise<HttpResult | undefined> {
     if (!this.cfg.attemptSilentLogin || !wantsHtml(req)) return undefined;
     const data = session.read();
-    if (data?.silentTried || this.authenticated(data)) return undefined;
+    if (data?.silentTried || this.currentLogin(data)) return undefined;
     return this.login(req, session, { returnTo: req.originalUrl, authorizationParams: { prompt: 'none' }, silent: true });
   }
 

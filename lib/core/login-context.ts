@@ -30,7 +30,7 @@ export abstract class LoginContext<User extends OidcUser = OidcUser> {
   abstract get appRequest(): unknown;
 
   private get auth(): AuthenticatedSession | undefined {
-    const stored = this.engine.authenticated(this.readSession());
+    const stored = this.engine.currentLogin(this.readSession());
     return stored && this.refreshed && stored.refreshToken !== this.refreshed.refreshToken && stored.sub === this.refreshed.sub
       ? this.refreshed
       : stored;

@@ -3,7 +3,7 @@ import { isAuthInfo } from '../core/bearer/index.js';
 import { claimCheckGuard, claimEqualsGuard, claimIncludesGuard, judgeLogin, judgeToken, requireRolesGuard, requireScopesGuard } from '../core/guards/claim-guards.js';
 import type { ClaimGuard } from '../core/guards/claim-guards.js';
 import './types.js';
-import { contextOf, ensureAuthenticated, passesFast, privateNext } from './require-auth.js';
+import { contextOf, ensureAuthenticated, markPrivate, passesAtOnce } from './require-auth.js';
 
 type ClaimPath = string | readonly string[];
 type Predicate = (user: Express.User, req: Request) => boolean | Promise<boolean>;
@@ -26,12 +26,13 @@ function guard(check: ClaimGuard<Request>): RequestHandler {
       return next(err);
     }
     const engine = context.engine;
-    const authenticated = passesFast(engine, req, {}) ? Promise.resolve(true) : ensureAuthenticated(engine, req, res, {});
+    const authenticated = passesAtOnce(engine, req, {}) ? Promise.resolve(true) : ensureAuthenticated(engine, req, res, {});
     authenticated
       .then(async (ok) => {
         if (!ok) return;
         await judgeLogin(check, req.user as Express.User, context, req);
-        privateNext(res, next);
+        markPrivate(res);
+        next();
       })
       .catch(next);
   };

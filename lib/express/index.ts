@@ -11,7 +11,7 @@ import type { CookieFixes } from '../core/session/cookie-check.js';
 import { readForm, toHttpRequest, writeResult } from './http-bridge.js';
 import { OidcRequestContext } from './request-context.js';
 import { bearerBranch } from './require-bearer.js';
-import { ensureAuthenticated, passesFast, privateNext } from './require-auth.js';
+import { ensureAuthenticated, markPrivate, passesAtOnce } from './require-auth.js';
 import type { RequireAuthOptions } from './require-auth.js';
 import { destroyStoredSession, expressSessionPort } from './session-port.js';
 import { guardStaleWrites } from './stale-write-guard.js';
@@ -163,8 +163,15 @@ export function oidc(options: ExpressOidcOptions): OidcMiddleware {
       if (!req.oidc) {
         return next(new OidcError('ERR_OIDC_NOT_MOUNTED', 'requireAuth() needs the oidc() middleware mounted first: app.use(auth)'));
       }
-      if (passesFast(engine, req, guardOptions)) return privateNext(res, next);
-      ensureAuthenticated(engine, req, res, guardOptions).then((pass) => (pass ? privateNext(res, next) : undefined), next);
+      if (passesAtOnce(engine, req, guardOptions)) {
+        markPrivate(res);
+        return next();
+      }
+      ensureAuthenticated(engine, req, res, guardOptions).then((pass) => {
+        if (!pass) return;
+        markPrivate(res);
+        next();
+      }, next);
     };
   };
 

@@ -1,7 +1,7 @@
-import type { NextFunction, Request, Response } from 'express';
+import type { Request, Response } from 'express';
 import type { OidcEngine } from '../core/engine.js';
 import { OidcError } from '../core/errors.js';
-import { guardRequest, passesAsIs } from '../core/guards/require-auth.js';
+import { guardRequest, passesAtOnce as passesLoginAtOnce } from '../core/guards/require-auth.js';
 import type { RequireAuthOptions } from '../core/guards/require-auth.js';
 import { toHttpRequest, writeResult } from './http-bridge.js';
 import type { OidcRequestContext } from './request-context.js';
@@ -25,12 +25,11 @@ export async function ensureAuthenticated(engine: OidcEngine, req: Request, res:
 }
 
 /** True when nothing async is needed: logged in, no refresh due, no step-up requirement. */
-export function passesFast(engine: OidcEngine, req: Request, options: RequireAuthOptions): boolean {
-  return passesAsIs(engine, req.oidc as OidcRequestContext | undefined, options);
+export function passesAtOnce(engine: OidcEngine, req: Request, options: RequireAuthOptions): boolean {
+  return passesLoginAtOnce(engine, req.oidc as OidcRequestContext | undefined, options);
 }
 
 /** Pages behind a login must not be served from a cache (shared, or the back button after logout). */
-export function privateNext(res: Response, next: NextFunction): void {
+export function markPrivate(res: Response): void {
   if (!res.headersSent) res.setHeader('Cache-Control', 'no-store');
-  next();
 }

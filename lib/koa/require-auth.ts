@@ -1,7 +1,7 @@
 import type { Context } from 'koa';
 import type { OidcEngine } from '../core/engine.js';
 import { OidcError } from '../core/errors.js';
-import { guardRequest, passesAsIs } from '../core/guards/require-auth.js';
+import { guardRequest, passesAtOnce } from '../core/guards/require-auth.js';
 import type { RequireAuthOptions } from '../core/guards/require-auth.js';
 import { toHttpRequest, writeResult } from './http-bridge.js';
 import { OidcState } from './state.js';
@@ -20,7 +20,7 @@ export function contextOf(ctx: Context): OidcState {
  */
 export async function ensureAuthenticated(engine: OidcEngine, ctx: Context, options: RequireAuthOptions): Promise<boolean> {
   const context = contextOf(ctx);
-  if (passesAsIs(engine, context, options)) return true;
+  if (passesAtOnce(engine, context, options)) return true;
   const answer = await guardRequest(engine, context, toHttpRequest(ctx), options);
   if (answer) writeResult(ctx, answer);
   return answer === undefined;

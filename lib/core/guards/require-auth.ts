@@ -24,7 +24,7 @@ export interface RequireAuthOptions extends StepUpRequirement {
  * requireAuth() without any I/O: true when the request is logged in, no refresh is due and no step-up
  * requirement applies. Most guarded requests end here, so adapters call this before anything async.
  */
-export function passesAsIs(engine: OidcEngine, context: LoginContext | undefined, options: RequireAuthOptions): boolean {
+export function passesAtOnce(engine: OidcEngine, context: LoginContext | undefined, options: RequireAuthOptions): boolean {
   const auth = context?.current();
   if (!auth || options.acrValues || options.maxAge !== undefined) return false;
   const autoRefresh = options.autoRefresh ?? engine.cfg.autoRefresh;
