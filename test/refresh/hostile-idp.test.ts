@@ -10,7 +10,7 @@ import { startHostileOp } from '../helpers/hostile-op.js';
 import type { HostileOp, IdTokenMutation } from '../helpers/hostile-op.js';
 import { createRpApp } from '../helpers/rp-app.js';
 import type { RpApp } from '../helpers/rp-app.js';
-import { loggedIn, storedAuths } from './support.js';
+import { loggedIn, storedAuths } from '../security/support.js';
 
 let op: HostileOp;
 beforeAll(async () => {

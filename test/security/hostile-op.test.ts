@@ -4,8 +4,8 @@
 import { createRemoteJWKSet, decodeProtectedHeader, jwtVerify } from 'jose';
 import * as client from 'openid-client';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { startHostileOp } from './hostile-op.js';
-import type { HostileOp } from './hostile-op.js';
+import { startHostileOp } from '../helpers/hostile-op.js';
+import type { HostileOp } from '../helpers/hostile-op.js';
 
 const CLIENT_ID = 'rp-client';
 const CLIENT_SECRET = 'rp secret:+/&%'; // exercises Basic form-urlencoding
