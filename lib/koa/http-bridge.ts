@@ -1,16 +1,10 @@
 import type { Context } from 'koa';
 import { readUrlencodedForm } from '../core/http/form.js';
-import { headerReader } from '../core/http/messages.js';
+import { fromNodeRequest } from '../core/http/messages.js';
 import type { HttpRequest, HttpResult } from '../core/http/messages.js';
 
-export function toHttpRequest(ctx: Context): HttpRequest {
-  return {
-    method: ctx.method,
-    url: ctx.url,
-    originalUrl: ctx.originalUrl ?? ctx.url,
-    header: headerReader(ctx.headers),
-  };
-}
+/** The request as the core sees it: the same reading for both frameworks. */
+export const toHttpRequest: (ctx: Context) => HttpRequest = fromNodeRequest;
 
 export function writeResult(ctx: Context, result: HttpResult): void {
   ctx.status = result.status;

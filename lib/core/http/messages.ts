@@ -68,3 +68,15 @@ export function headerReader(headers: NodeHeaders): (name: string) => string | u
     return Array.isArray(value) ? value.join(', ') : value;
   };
 }
+
+/** What Express's `req` and Koa's `ctx` both carry, and all that HttpRequest needs from them. */
+export interface NodeRequestLike {
+  readonly method: string;
+  readonly url: string;
+  readonly originalUrl?: string;
+  readonly headers: NodeHeaders;
+}
+
+export function fromNodeRequest(source: NodeRequestLike): HttpRequest {
+  return { method: source.method, url: source.url, originalUrl: source.originalUrl ?? source.url, header: headerReader(source.headers) };
+}
