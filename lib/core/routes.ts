@@ -1,4 +1,5 @@
 import type { DestroySession, OidcEngine, RouteMatch, RouteName } from './engine.js';
+import { asRouteError, OidcError } from './errors.js';
 import { rawQuery } from './http/messages.js';
 import type { HttpRequest, HttpResult } from './http/messages.js';
 import type { SessionPort } from './session/session-data.js';
@@ -13,6 +14,21 @@ export const ROUTE_METHODS: Readonly<Record<RouteName, ReadonlySet<string>>> = {
   logout: new Set(['GET', 'POST']),
   backchannelLogout: new Set(['GET', 'POST', 'PUT', 'DELETE', 'PATCH']),
 };
+
+/** Our route for this request, when its path is one and its method one that route answers. */
+export function matchRoute(engine: OidcEngine, url: string, method: string): RouteMatch | undefined {
+  const route = engine.route(url);
+  return route !== undefined && ROUTE_METHODS[route.name].has(method) ? route : undefined;
+}
+
+/**
+ * A route's failure, for the adapter to pass on: marked uncached (asRouteError), and returned when it is
+ * an OidcError the app's `onError` may render; undefined: it goes to the framework's error handling as it is.
+ */
+export function routeFailure(err: unknown): OidcError | undefined {
+  asRouteError(err);
+  return err instanceof OidcError ? err : undefined;
+}
 
 /** What a route needs from the framework, as each adapter reaches it. */
 export interface RouteIo {

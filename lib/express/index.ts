@@ -2,9 +2,9 @@ import type { NextFunction, Request, RequestHandler, Response } from 'express';
 import { appLoginOverrides } from '../core/login/app-login.js';
 import type { LoginOptions, LogoutOptions } from '../core/login/app-login.js';
 import { OidcEngine } from '../core/engine.js';
-import { asRouteError, OidcError, PRIVATE_RESPONSE_HEADERS } from '../core/errors.js';
+import { OidcError, PRIVATE_RESPONSE_HEADERS } from '../core/errors.js';
 import type { OidcOptions } from '../core/config/options.js';
-import { answerRoute, ROUTE_METHODS } from '../core/routes.js';
+import { answerRoute, matchRoute, routeFailure } from '../core/routes.js';
 import type { RouteIo } from '../core/routes.js';
 import { warnAboutCookie } from '../core/session/cookie-check.js';
 import type { CookieFixes } from '../core/session/cookie-check.js';
@@ -129,10 +129,10 @@ export function oidc(options: ExpressOidcOptions): OidcMiddleware {
   const engine = new OidcEngine(options as OidcOptions);
   const onError = options.onError;
   const fail = (err: unknown, req: Request, res: Response, next: NextFunction): void => {
-    asRouteError(err);
+    const renderable = routeFailure(err);
     if (!res.headersSent) for (const [name, value] of Object.entries(PRIVATE_RESPONSE_HEADERS)) res.setHeader(name, value);
-    if (!onError || !(err instanceof OidcError)) return next(err);
-    Promise.resolve(onError(err, req, res)).catch(next);
+    if (!onError || !renderable) return next(err);
+    Promise.resolve(onError(renderable, req, res)).catch(next);
   };
 
   let cookieChecked = false;
@@ -143,8 +143,8 @@ export function oidc(options: ExpressOidcOptions): OidcMiddleware {
       cookieChecked = true;
       checkCookie(engine, req);
     }
-    const route = engine.route(req.url);
-    if (route !== undefined && ROUTE_METHODS[route.name].has(req.method)) {
+    const route = matchRoute(engine, req.url, req.method);
+    if (route !== undefined) {
       answerRoute(engine, route, routeIo(req, engine))
         .then((result) => writeResult(res, result))
         .catch((err: unknown) => fail(err, req, res, next));

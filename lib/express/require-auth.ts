@@ -1,6 +1,7 @@
 import type { Request, Response } from 'express';
 import type { OidcEngine } from '../core/engine.js';
 import { OidcError } from '../core/errors.js';
+import { GUARDED_CACHE_CONTROL } from '../core/http/messages.js';
 import { guardRequest, passesAtOnce as passesLoginAtOnce } from '../core/guards/require-auth.js';
 import type { RequireAuthOptions } from '../core/guards/require-auth.js';
 import { toHttpRequest, writeResult } from './http-bridge.js';
@@ -31,5 +32,5 @@ export function passesAtOnce(engine: OidcEngine, req: Request, options: RequireA
 
 /** Pages behind a login must not be served from a cache (shared, or the back button after logout). */
 export function markPrivate(res: Response): void {
-  if (!res.headersSent) res.setHeader('Cache-Control', 'no-store');
+  if (!res.headersSent) res.setHeader('Cache-Control', GUARDED_CACHE_CONTROL);
 }

@@ -3,6 +3,7 @@ import { carriesAccessToken, createBearerVerifier, engineBearerVerifier } from '
 import type { AuthInfo, BearerGuardOptions, BearerOptions, BearerRequest, BearerVerifier } from '../core/bearer/index.js';
 import type { OidcEngine } from '../core/engine.js';
 import { headerReader } from '../core/http/messages.js';
+import { markPrivate } from './require-auth.js';
 import './types.js';
 
 export type { AuthInfo, BearerGuardOptions, BearerOptions, DpopOptions, IntrospectionOptions } from '../core/bearer/index.js';
@@ -47,7 +48,7 @@ export function bearerBranch(
   return (req, res, next) => {
     if (!carriesAccessToken(req.headers.authorization)) return false;
     verify(verifier, req, next, () => {
-      if (!res.headersSent) res.setHeader('Cache-Control', 'no-store');
+      markPrivate(res);
       next();
     });
     return true;

@@ -1,9 +1,9 @@
 import type { Context, Middleware, Next } from 'koa';
 import { OidcEngine } from '../core/engine.js';
-import { asRouteError, OidcError, PRIVATE_RESPONSE_HEADERS } from '../core/errors.js';
+import { OidcError, PRIVATE_RESPONSE_HEADERS } from '../core/errors.js';
 import type { RequireAuthOptions } from '../core/guards/require-auth.js';
 import type { OidcOptions } from '../core/config/options.js';
-import { answerRoute, ROUTE_METHODS } from '../core/routes.js';
+import { answerRoute, matchRoute, routeFailure } from '../core/routes.js';
 import type { RouteIo } from '../core/routes.js';
 import { checkCookie } from './cookie-check.js';
 import { readForm, toHttpRequest, writeResult } from './http-bridge.js';
@@ -74,15 +74,15 @@ export function oidc(options: KoaOidcOptions): OidcMiddleware {
       checkCookie(engine, ctx);
     }
     try {
-      const route = engine.route(ctx.url);
-      if (route !== undefined && ROUTE_METHODS[route.name].has(ctx.method)) {
+      const route = matchRoute(engine, ctx.url, ctx.method);
+      if (route !== undefined) {
         try {
           writeResult(ctx, await answerRoute(engine, route, routeIo(ctx, session)));
         } catch (err) {
-          asRouteError(err);
+          const renderable = routeFailure(err);
           ctx.set({ ...PRIVATE_RESPONSE_HEADERS });
-          if (!onError || !(err instanceof OidcError)) throw err;
-          await onError(err, ctx);
+          if (!onError || !renderable) throw err;
+          await onError(renderable, ctx);
         }
         return;
       }

@@ -1,6 +1,7 @@
 import type { Context } from 'koa';
 import type { OidcEngine } from '../core/engine.js';
 import { OidcError } from '../core/errors.js';
+import { GUARDED_CACHE_CONTROL } from '../core/http/messages.js';
 import { guardRequest, passesAtOnce } from '../core/guards/require-auth.js';
 import type { RequireAuthOptions } from '../core/guards/require-auth.js';
 import { toHttpRequest, writeResult } from './http-bridge.js';
@@ -28,5 +29,5 @@ export async function ensureAuthenticated(engine: OidcEngine, ctx: Context, opti
 
 /** Pages behind a login must not be served from a cache (shared, or the back button after logout). */
 export function markPrivate(ctx: Context): void {
-  if (!ctx.headerSent) ctx.set('Cache-Control', 'no-store');
+  if (!ctx.headerSent) ctx.set('Cache-Control', GUARDED_CACHE_CONTROL);
 }

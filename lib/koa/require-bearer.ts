@@ -2,7 +2,7 @@ import type { Context, Middleware, Next } from 'koa';
 import { carriesAccessToken, createBearerVerifier, engineBearerVerifier } from '../core/bearer/index.js';
 import type { AuthInfo, BearerGuardOptions, BearerOptions, BearerRequest, BearerVerifier } from '../core/bearer/index.js';
 import type { OidcEngine } from '../core/engine.js';
-import { headerReader } from '../core/http/messages.js';
+import { GUARDED_CACHE_CONTROL, headerReader } from '../core/http/messages.js';
 
 export type { AuthInfo, BearerGuardOptions, BearerOptions, DpopOptions, IntrospectionOptions } from '../core/bearer/index.js';
 export { checkScopes, claimsDenied, isAuthInfo } from '../core/bearer/index.js';
@@ -55,7 +55,7 @@ export function koaBearerBranch(
   return async (ctx, next) => {
     if (!carriesAccessToken(ctx.get('authorization') || undefined)) return false;
     await verify(verifier, ctx);
-    ctx.set('Cache-Control', 'no-store');
+    ctx.set('Cache-Control', GUARDED_CACHE_CONTROL);
     await next();
     return true;
   };

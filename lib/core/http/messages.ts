@@ -15,7 +15,9 @@ export interface HttpResult {
   body?: string;
 }
 
-const NO_STORE = { 'Cache-Control': 'no-store', Pragma: 'no-cache' };
+/** Pages behind a login or a token are never cached: not by a shared cache, not for the back button after logout. */
+export const GUARDED_CACHE_CONTROL = 'no-store';
+const NO_STORE = { 'Cache-Control': GUARDED_CACHE_CONTROL, Pragma: 'no-cache' };
 
 export function redirect(location: string, status: 302 | 303 = 302): HttpResult {
   return { status, headers: { ...NO_STORE, Location: location, 'Referrer-Policy': 'no-referrer' } };
