@@ -11,7 +11,7 @@ import express from 'express';
 import type { RequestHandler } from 'express';
 import session from 'express-session';
 import { createClient } from 'redis';
-import { MemorySessionIndex } from '../lib/core/session-index.js';
+import { MemorySessionIndex } from '../lib/core/stores/session-index.js';
 import { createRedisSessionIndex } from '../lib/redis/index.js';
 import { oidc } from '../lib/express/index.js';
 import type { Command, OwnerEntry, ChildSpec } from './protocol.js';

@@ -4,8 +4,8 @@
  * Prints per-acquire time (best of five rounds) and the ratio of the 200,000-key row to the 1,000-key row for each.
  * Run: node --import tsx bench/memory-lock.ts
  */
-import { MemoryLock } from '../lib/core/lock.js';
-import type { RefreshLock } from '../lib/core/lock.js';
+import { MemoryLock } from '../lib/core/stores/lock.js';
+import type { RefreshLock } from '../lib/core/stores/lock.js';
 
 /** The MemoryLock of before the fix, kept here only as the baseline. */
 class ScanningLock implements RefreshLock {

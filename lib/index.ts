@@ -1,3 +1,3 @@
 export * from './core/public.js';
-export type { LoginTransaction, SessionPort } from './core/session-data.js';
-export { safeReturnTo } from './core/return-to.js';
+export type { LoginTransaction, SessionPort } from './core/session/session-data.js';
+export { safeReturnTo } from './core/http/return-to.js';

@@ -1,14 +1,14 @@
-import type { IdTokenClaims } from './claims.js';
+import type { IdTokenClaims } from './config/claims.js';
 import type { OidcEngine } from './engine.js';
 import { OidcError } from './errors.js';
-import { boundAccessToken } from './bound-token.js';
-import type { BoundAccessToken } from './bound-token.js';
-import type { HttpRequest } from './http.js';
-import { resourceRequest } from './resource-tokens.js';
-import type { AuthenticatedSession, OidcSessionData, SessionPort } from './session-data.js';
-import { buildUser } from './user.js';
-import type { OidcUser } from './user.js';
-import type { LogoutEverywhereOptions, LogoutEverywhereResult, SessionInfo, SessionStoreAccess } from './user-sessions.js';
+import { boundAccessToken } from './tokens/bound-token.js';
+import type { BoundAccessToken } from './tokens/bound-token.js';
+import type { HttpRequest } from './http/messages.js';
+import { resourceRequest } from './tokens/resource-tokens.js';
+import type { AuthenticatedSession, OidcSessionData, SessionPort } from './session/session-data.js';
+import { buildUser } from './session/user.js';
+import type { OidcUser } from './session/user.js';
+import type { LogoutEverywhereOptions, LogoutEverywhereResult, SessionInfo, SessionStoreAccess } from './logout/user-sessions.js';
 
 export interface AccessTokenOptions {
   /** Seconds the token must still be valid. Default 60. */
@@ -50,7 +50,7 @@ export abstract class LoginContext<User extends OidcUser = OidcUser> {
   protected abstract httpRequest(): HttpRequest;
 
   private get auth(): AuthenticatedSession | undefined {
-    const stored = this.engine.authenticated(this.readSession());
+    const stored = this.engine.currentLogin(this.readSession());
     // Compared by access token, not refresh token: an IdP that does not rotate keeps the refresh token.
     return stored && this.refreshed && stored.accessToken === this.replacedToken && stored.sub === this.refreshed.sub
       ? this.refreshed
@@ -59,7 +59,7 @@ export abstract class LoginContext<User extends OidcUser = OidcUser> {
 
   /** @internal Used by requireAuth() after a refresh. */
   adopt(auth: AuthenticatedSession): void {
-    const stored = this.engine.authenticated(this.readSession());
+    const stored = this.engine.currentLogin(this.readSession());
     if (stored && stored.accessToken !== auth.accessToken) {
       this.refreshed = auth;
       this.replacedToken = stored.accessToken;

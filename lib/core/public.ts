@@ -4,17 +4,17 @@ export type { OidcErrorCode, OidcErrorOptions } from './errors.js';
 export type {
   OidcOptions, ProviderOptions, NamedProviderOptions, RouteOptions, Logger, Clock, ClientAuthMethod, TokenSet, LoginEvent,
   LogoutEvent, RefreshEvent,
-} from './options.js';
-export type { OidcUser } from './user.js';
-export type { OidcSessionData, AuthenticatedSession, ResourceToken } from './session-data.js';
+} from './config/options.js';
+export type { OidcUser } from './session/user.js';
+export type { OidcSessionData, AuthenticatedSession, ResourceToken } from './session/session-data.js';
 export type { AccessTokenOptions } from './login-context.js';
-export type { RefreshLock } from './lock.js';
-export type { SessionIndex, SessionOwner } from './session-index.js';
-export { MemoryLock } from './lock.js';
-export { MemorySessionIndex } from './session-index.js';
-export type { LoginOptions, LogoutOptions } from './app-login.js';
+export type { RefreshLock } from './stores/lock.js';
+export type { SessionIndex, SessionOwner } from './stores/session-index.js';
+export { MemoryLock } from './stores/lock.js';
+export { MemorySessionIndex } from './stores/session-index.js';
+export type { LoginOptions, LogoutOptions } from './login/app-login.js';
 export type { AuthInfo, BearerOptions, BearerGuardOptions, BearerVerifyOptions, DpopOptions, IntrospectionOptions, TokenScheme } from './bearer/index.js';
-export type { StandardClaims, AddressClaim, IdTokenClaims, UserinfoClaims } from './claims.js';
-export type { SessionInfo, SessionQuery, SessionsApi, LogoutEverywhereOptions, LogoutEverywhereResult } from './user-sessions.js';
-export type { BoundAccessToken } from './bound-token.js';
-export type { DpopOption } from './dpop-keys.js';
+export type { StandardClaims, AddressClaim, IdTokenClaims, UserinfoClaims } from './config/claims.js';
+export type { SessionInfo, SessionQuery, SessionsApi, LogoutEverywhereOptions, LogoutEverywhereResult } from './logout/user-sessions.js';
+export type { BoundAccessToken } from './tokens/bound-token.js';
+export type { DpopOption } from './tokens/dpop-keys.js';

@@ -1,10 +1,11 @@
 import type { Request, RequestHandler } from 'express';
-import { claimCheckGuard, claimEqualsGuard, claimIncludesGuard, forbidden, requireRolesGuard, requireScopesGuard } from '../core/claim-guards.js';
-import type { ClaimGuard } from '../core/claim-guards.js';
+import { isAuthInfo } from '../core/bearer/index.js';
+import { claimCheckGuard, claimEqualsGuard, claimIncludesGuard, judgeLogin, judgeToken, requireRolesGuard, requireScopesGuard } from '../core/guards/claim-guards.js';
+import type { ClaimGuard } from '../core/guards/claim-guards.js';
 import { failTo, failWith } from './error-headers.js';
 import { mountedContext } from './not-mounted.js';
-import { bearerGuard } from './require-bearer.js';
-import { contextOf, ensureAuthenticated, passesFast, privateNext } from './require-auth.js';
+import './types.js';
+import { contextOf, ensureAuthenticated, markPrivate, passesAtOnce } from './require-auth.js';
 
 type ClaimPath = string | readonly string[];
 type Predicate = (user: Express.User, req: Request) => boolean | Promise<boolean>;
@@ -16,7 +17,11 @@ type Predicate = (user: Express.User, req: Request) => boolean | Promise<boolean
 function guard(check: ClaimGuard<Request>): RequestHandler {
   return (req, res, next) => {
     // Admitted with an access token (requireBearer / requireAuth({ bearer })): judge the token, not the session.
-    if (bearerGuard(req, res, next, check.reason, (claims, r) => check.allows(claims, mountedContext(req), r), check.scopes)) return;
+    const auth = req.auth;
+    if (isAuthInfo(auth)) {
+      judgeToken(check, auth, mountedContext(req), req).then(() => next(), failTo(res, next));
+      return;
+    }
     let context;
     try {
       context = contextOf(req);
@@ -24,12 +29,13 @@ function guard(check: ClaimGuard<Request>): RequestHandler {
       return failWith(res, next, err);
     }
     const engine = context.engine;
-    const authenticated = passesFast(engine, req, {}) ? Promise.resolve(true) : ensureAuthenticated(engine, req, res, {});
+    const authenticated = passesAtOnce(engine, req, {}) ? Promise.resolve(true) : ensureAuthenticated(engine, req, res, {});
     authenticated
       .then(async (ok) => {
         if (!ok) return;
-        if (await check.allows(req.user as Express.User, context, req)) return privateNext(res, next);
-        failWith(res, next, forbidden(check.reason));
+        await judgeLogin(check, req.user as Express.User, context, req);
+        markPrivate(res);
+        next();
       })
       .catch(failTo(res, next));
   };

@@ -1,18 +1,10 @@
 import type { Request, Response } from 'express';
-import { readUrlencodedForm } from '../core/form.js';
-import type { HttpRequest, HttpResult } from '../core/http.js';
+import { readUrlencodedForm } from '../core/http/form.js';
+import { fromNodeRequest } from '../core/http/messages.js';
+import type { HttpRequest, HttpResult } from '../core/http/messages.js';
 
-export function toHttpRequest(req: Request): HttpRequest {
-  return {
-    method: req.method,
-    url: req.url,
-    originalUrl: req.originalUrl ?? req.url,
-    header: (name) => {
-      const value = req.headers[name];
-      return Array.isArray(value) ? value.join(', ') : value;
-    },
-  };
-}
+/** The request as the core sees it: the same reading for both frameworks. */
+export const toHttpRequest: (req: Request) => HttpRequest = fromNodeRequest;
 
 export function writeResult(res: Response, result: HttpResult): void {
   res.statusCode = result.status;

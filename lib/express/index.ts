@@ -1,24 +1,25 @@
 import type { NextFunction, Request, RequestHandler, Response } from 'express';
-import { appLoginOverrides } from '../core/app-login.js';
-import type { LoginOptions, LogoutOptions } from '../core/app-login.js';
+import { appLoginOverrides } from '../core/login/app-login.js';
+import type { LoginOptions, LogoutOptions } from '../core/login/app-login.js';
 import { OidcEngine } from '../core/engine.js';
-import type { RouteMatch } from '../core/engine.js';
-import { asRouteError, OidcError, PRIVATE_RESPONSE_HEADERS } from '../core/errors.js';
-import { rawQuery } from '../core/http.js';
-import type { OidcOptions } from '../core/options.js';
-import { ROUTE_METHODS } from '../core/routes.js';
+import { OidcError, PRIVATE_RESPONSE_HEADERS } from '../core/errors.js';
+import type { OidcOptions } from '../core/config/options.js';
+import { answerRoute, matchRoute, routeFailure } from '../core/routes.js';
+import type { RouteIo } from '../core/routes.js';
+import { warnAboutCookie } from '../core/session/cookie-check.js';
+import type { CookieFixes } from '../core/session/cookie-check.js';
 import { failTo } from './error-headers.js';
 import { readForm, toHttpRequest, writeResult } from './http-bridge.js';
 import { attachOidc, installNotMountedAccessors, mountedContext } from './not-mounted.js';
 import { OidcRequestContext } from './request-context.js';
 import { bearerBranch } from './require-bearer.js';
-import { ensureAuthenticated, passesFast, privateNext } from './require-auth.js';
+import { ensureAuthenticated, markPrivate, passesAtOnce } from './require-auth.js';
 import type { RequireAuthOptions } from './require-auth.js';
 import { destroyStoredSession, expressSessionPort, lifetimeKey, needsAppLifetime, restoreAppLifetime } from './session-port.js';
 import { guardStaleWrites } from './stale-write-guard.js';
 import { expressStoreAccess, storeOfRequest } from './store-access.js';
-import { createSessionsApi } from '../core/user-sessions.js';
-import type { SessionStoreAccess, SessionsApi } from '../core/user-sessions.js';
+import { createSessionsApi } from '../core/logout/user-sessions.js';
+import type { SessionStoreAccess, SessionsApi } from '../core/logout/user-sessions.js';
 import type { OidcResponseActions } from './types.js';
 import './types.js';
 
@@ -93,36 +94,27 @@ function attachContext(engine: OidcEngine, req: Request, res: Response, viaAcces
   Object.defineProperty(req, 'user', USER_PROPERTY);
 }
 
-async function handleRoute(engine: OidcEngine, route: RouteMatch, req: Request, res: Response): Promise<void> {
-  const request = toHttpRequest(req);
-  if (route.name === 'backchannelLogout') {
-    const body = req.method === 'POST' ? await readForm(req).catch(() => '') : '';
-    return writeResult(res, await engine.backchannelLogout(request, body, (id) => destroyStoredSession(req, id), route.provider));
-  }
-  const session = expressSessionPort(req, engine.cfg.sessionKey);
-  switch (route.name) {
-    case 'login':
-      return writeResult(res, await engine.login(request, session));
-    case 'callback': {
-      const params = req.method === 'POST' ? await readForm(req) : rawQuery(req.url);
-      return writeResult(res, await engine.callback(request, session, params, route.provider, req));
-    }
-    case 'logout':
-      return writeResult(res, await engine.logout(request, session, req, req.oidc.user));
-  }
+function routeIo(req: Request, engine: OidcEngine): RouteIo {
+  return {
+    request: toHttpRequest(req),
+    session: () => expressSessionPort(req, engine.cfg.sessionKey),
+    readForm: () => readForm(req),
+    destroySession: (id) => destroyStoredSession(req, id),
+    appRequest: req,
+    user: () => mountedContext(req)?.user,
+  };
 }
 
-/** One look at the session cookie settings, so an insecure production setup is noticed. */
-function warnAboutCookie(engine: OidcEngine, req: Request): void {
+const COOKIE_FIXES: CookieFixes = {
+  secure: 'set cookie.secure (and app.set("trust proxy", 1) behind a proxy)',
+  sameSite: 'set cookie.sameSite = "lax"',
+};
+
+/** express-session's cookie settings, for the core's one look at them. */
+function checkCookie(engine: OidcEngine, req: Request): void {
   const cookie = (req.session as unknown as { cookie?: { secure?: unknown; sameSite?: unknown; httpOnly?: unknown } }).cookie;
   if (!cookie) return;
-  if (engine.cfg.baseUrl.protocol === 'https:' && !cookie.secure) {
-    engine.cfg.logger.warn('oidc-session: the session cookie is not Secure although baseUrl is https; set cookie.secure (and app.set("trust proxy", 1) behind a proxy)');
-  }
-  if (cookie.sameSite === undefined || cookie.sameSite === false) {
-    engine.cfg.logger.warn('oidc-session: the session cookie has no SameSite attribute; set cookie.sameSite = "lax"');
-  }
-  if (cookie.httpOnly === false) engine.cfg.logger.warn('oidc-session: the session cookie is readable by scripts (httpOnly false)');
+  warnAboutCookie(engine.cfg.baseUrl, engine.cfg.logger, { secure: !!cookie.secure, sameSite: cookie.sameSite, httpOnly: cookie.httpOnly }, COOKIE_FIXES);
 }
 
 /**
@@ -134,12 +126,12 @@ export function oidc(options: ExpressOidcOptions): OidcMiddleware {
   const viaAccessor = installNotMountedAccessors();
   const onError = options.onError;
   const fail = (err: unknown, req: Request, res: Response, next: NextFunction): void => {
-    asRouteError(err);
+    const renderable = routeFailure(err);
     // On the response already, for error handlers (and onError pages) that ignore err.headers.
-    const headers = err instanceof OidcError && err.headers ? err.headers : PRIVATE_RESPONSE_HEADERS;
+    const headers = renderable?.headers ?? PRIVATE_RESPONSE_HEADERS;
     if (!res.headersSent) for (const [name, value] of Object.entries(headers)) res.setHeader(name, value);
-    if (!onError || !(err instanceof OidcError)) return next(err);
-    Promise.resolve(onError(err, req, res)).catch(next);
+    if (!onError || !renderable) return next(err);
+    Promise.resolve(onError(renderable, req, res)).catch(next);
   };
 
   let cookieChecked = false;
@@ -155,11 +147,13 @@ export function oidc(options: ExpressOidcOptions): OidcMiddleware {
     guardStaleWrites(req, engine.cfg.sessionKey);
     if (!cookieChecked && req.session) {
       cookieChecked = true;
-      warnAboutCookie(engine, req);
+      checkCookie(engine, req);
     }
-    const route = engine.route(req.url);
-    if (route !== undefined && ROUTE_METHODS[route.name].has(req.method)) {
-      handleRoute(engine, route, req, res).catch((err: unknown) => fail(err, req, res, next));
+    const route = matchRoute(engine, req.url, req.method);
+    if (route !== undefined) {
+      answerRoute(engine, route, routeIo(req, engine))
+        .then((result) => writeResult(res, result))
+        .catch((err: unknown) => fail(err, req, res, next));
       return;
     }
     if (!engine.cfg.attemptSilentLogin) return next();
@@ -179,8 +173,15 @@ export function oidc(options: ExpressOidcOptions): OidcMiddleware {
       if (!mountedContext(req)) {
         return next(new OidcError('ERR_OIDC_NOT_MOUNTED', 'requireAuth() needs the oidc() middleware mounted first: app.use(auth)'));
       }
-      if (passesFast(engine, req, guardOptions)) return privateNext(res, next);
-      ensureAuthenticated(engine, req, res, guardOptions).then((pass) => (pass ? privateNext(res, next) : undefined), failTo(res, next));
+      if (passesAtOnce(engine, req, guardOptions)) {
+        markPrivate(res);
+        return next();
+      }
+      ensureAuthenticated(engine, req, res, guardOptions).then((pass) => {
+        if (!pass) return;
+        markPrivate(res);
+        next();
+      }, failTo(res, next));
     };
   };
 

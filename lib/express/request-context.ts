@@ -2,12 +2,12 @@ import type { Request } from 'express';
 import type { OidcEngine } from '../core/engine.js';
 import { LoginContext } from '../core/login-context.js';
 import { OidcError } from '../core/errors.js';
-import type { HttpRequest } from '../core/http.js';
-import type { OidcSessionData, SessionPort } from '../core/session-data.js';
-import type { SessionStoreAccess } from '../core/user-sessions.js';
+import type { HttpRequest } from '../core/http/messages.js';
+import type { OidcSessionData, SessionPort } from '../core/session/session-data.js';
+import type { SessionStoreAccess } from '../core/logout/user-sessions.js';
 import { toHttpRequest } from './http-bridge.js';
 import { expressStoreAccess, storeOfRequest } from './store-access.js';
-import type { OidcUser } from '../core/user.js';
+import type { OidcUser } from '../core/session/user.js';
 import { expressSessionPort, readSessionData } from './session-port.js';
 
 /** `req.oidc`: the login of the current request (the core's LoginContext over express-session). */

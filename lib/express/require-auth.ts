@@ -1,13 +1,14 @@
-import type { NextFunction, Request, Response } from 'express';
+import type { Request, Response } from 'express';
 import type { OidcEngine } from '../core/engine.js';
 import { OidcError } from '../core/errors.js';
-import { guardRequest, passesAsIs } from '../core/guard.js';
-import type { RequireAuthOptions } from '../core/guard.js';
+import { GUARDED_CACHE_CONTROL } from '../core/http/messages.js';
+import { guardRequest, passesAtOnce as passesLoginAtOnce } from '../core/guards/require-auth.js';
+import type { RequireAuthOptions } from '../core/guards/require-auth.js';
 import { toHttpRequest, writeResult } from './http-bridge.js';
 import { mountedContext } from './not-mounted.js';
 import type { OidcRequestContext } from './request-context.js';
 
-export type { RequireAuthOptions } from '../core/guard.js';
+export type { RequireAuthOptions } from '../core/guards/require-auth.js';
 
 export function contextOf(req: Request): OidcRequestContext {
   const context = mountedContext(req);
@@ -26,12 +27,11 @@ export async function ensureAuthenticated(engine: OidcEngine, req: Request, res:
 }
 
 /** True when nothing async is needed: logged in, no refresh due, no step-up requirement. */
-export function passesFast(engine: OidcEngine, req: Request, options: RequireAuthOptions): boolean {
-  return passesAsIs(engine, mountedContext(req), options);
+export function passesAtOnce(engine: OidcEngine, req: Request, options: RequireAuthOptions): boolean {
+  return passesLoginAtOnce(engine, mountedContext(req), options);
 }
 
 /** Pages behind a login must not be served from a cache (shared, or the back button after logout). */
-export function privateNext(res: Response, next: NextFunction): void {
-  if (!res.headersSent) res.setHeader('Cache-Control', 'no-store');
-  next();
+export function markPrivate(res: Response): void {
+  if (!res.headersSent) res.setHeader('Cache-Control', GUARDED_CACHE_CONTROL);
 }

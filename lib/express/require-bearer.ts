@@ -1,10 +1,10 @@
 import type { NextFunction, Request, RequestHandler, Response } from 'express';
-import {
-  carriesAccessToken, checkScopes, claimsDenied, createBearerVerifier, engineBearerVerifier, isAuthInfo,
-} from '../core/bearer/index.js';
+import { carriesAccessToken, createBearerVerifier, engineBearerVerifier } from '../core/bearer/index.js';
 import type { AuthInfo, BearerGuardOptions, BearerOptions, BearerRequest, BearerVerifier } from '../core/bearer/index.js';
 import type { OidcEngine } from '../core/engine.js';
+import { headerReader } from '../core/http/messages.js';
 import { failTo } from './error-headers.js';
+import { markPrivate } from './require-auth.js';
 import './types.js';
 
 export type { AuthInfo, BearerGuardOptions, BearerOptions, DpopOptions, IntrospectionOptions } from '../core/bearer/index.js';
@@ -13,17 +13,14 @@ export type { AuthInfo, BearerGuardOptions, BearerOptions, DpopOptions, Introspe
 function toBearerRequest(req: Request): BearerRequest {
   return {
     method: req.method,
-    header: (name) => {
-      const value = req.headers[name];
-      return Array.isArray(value) ? value.join(', ') : value;
-    },
+    header: headerReader(req.headers),
     path: () => req.originalUrl ?? req.url,
   };
 }
 
 /** An answer computed for one token's holder is nobody else's: never stored by a cache. */
-function noStoreNext(res: Response, next: NextFunction): void {
-  if (!res.headersSent) res.setHeader('Cache-Control', 'no-store');
+function privateNext(res: Response, next: NextFunction): void {
+  markPrivate(res);
   next();
 }
 
@@ -42,7 +39,7 @@ function verify(verifier: BearerVerifier, req: Request, res: Response, next: Nex
  */
 export function requireBearer(options: BearerOptions): RequestHandler {
   const verifier = createBearerVerifier(options);
-  return (req, res, next) => verify(verifier, req, res, next, () => noStoreNext(res, next));
+  return (req, res, next) => verify(verifier, req, res, next, () => privateNext(res, next));
 }
 
 /**
@@ -58,31 +55,7 @@ export function bearerBranch(
   const verifier = engineBearerVerifier(engine, option);
   return (req, res, next) => {
     if (!carriesAccessToken(req.headers.authorization)) return false;
-    verify(verifier, req, res, next, () => noStoreNext(res, next));
+    verify(verifier, req, res, next, () => privateNext(res, next));
     return true;
   };
-}
-
-/**
- * For the claim / role / scope guards: when `requireBearer()` or `requireAuth({ bearer })` admitted this
- * request with a token, judge the token (its claims, or its scopes) instead of the session: 403 with a
- * Bearer challenge on failure. Answers false, doing nothing, when the request has no token of ours.
- */
-export function bearerGuard(
-  req: Request,
-  res: Response,
-  next: NextFunction,
-  reason: string,
-  predicate: (claims: Express.User, req: Request) => boolean | Promise<boolean>,
-  scopes?: readonly string[],
-): boolean {
-  const auth = req.auth;
-  if (!isAuthInfo(auth)) return false;
-  Promise.resolve()
-    .then(async () => {
-      if (scopes) return checkScopes(auth, scopes);
-      if (!(await predicate(auth.claims as Express.User, req))) throw claimsDenied(auth, reason);
-    })
-    .then(() => next(), failTo(res, next));
-  return true;
 }

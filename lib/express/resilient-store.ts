@@ -2,20 +2,17 @@ import session from 'express-session';
 import type { SessionData, Store } from 'express-session';
 import type { Request } from 'express';
 import { OidcError } from '../core/errors.js';
-import { resolveStoreTimeout, storeUnavailable } from '../core/store-deadline.js';
+import { resilientStoreTimeout } from '../core/config/store-options.js';
+import type { ResilientStoreOptions } from '../core/config/store-options.js';
+import { invalidFor } from '../core/config/validators.js';
+import { storeUnavailable } from '../core/stores/store-deadline.js';
 
-/** Options of `resilientStore()`. */
-export interface ResilientStoreOptions {
-  /** Milliseconds a store call may take before it fails with ERR_OIDC_STORE_UNAVAILABLE. Default 2000. */
-  timeoutMs?: number;
-}
+export type { ResilientStoreOptions } from '../core/config/store-options.js';
 
 type StoreMethod = 'get' | 'set' | 'destroy' | 'touch' | 'all' | 'length' | 'clear';
 type AnyStore = Store & Partial<Record<StoreMethod, (...args: unknown[]) => unknown>>;
 
-function invalid(message: string): OidcError {
-  return new OidcError('ERR_OIDC_INVALID_CONFIG', `resilientStore(): ${message}`);
-}
+const invalid = invalidFor('resilientStore()');
 
 function unavailable(method: StoreMethod, cause: unknown): OidcError {
   return storeUnavailable(`The session store is unavailable (${method} failed)`, cause);
@@ -108,8 +105,6 @@ export function resilientStore(store: Store, options: ResilientStoreOptions = {}
   for (const method of ['get', 'set', 'destroy', 'createSession'] as const) {
     if (typeof inner[method] !== 'function') throw invalid(`the store has no ${method}() method`);
   }
-  if (typeof options !== 'object' || options === null) throw invalid('options must be an object');
-  for (const key of Object.keys(options)) if (key !== 'timeoutMs') throw invalid(`unknown option "${key}"`);
-  const timeoutMs = resolveStoreTimeout('resilientStore', options.timeoutMs);
+  const timeoutMs = resilientStoreTimeout(options);
   return new ResilientStore(inner, timeoutMs);
 }

@@ -1,8 +1,9 @@
 import type { Request } from 'express';
 import { OidcError } from '../core/errors.js';
 import { assertCookieDeliverable } from './cookie-check.js';
+import type { OidcSessionData, SessionPort } from '../core/session/session-data.js';
+import { sessionStoreError } from '../core/session/store-error.js';
 import { DIRECT_SAVE } from './stale-write-guard.js';
-import type { OidcSessionData, SessionPort } from '../core/session-data.js';
 
 type SessionCallback = (err?: unknown) => void;
 interface ExpressSession {
@@ -48,14 +49,10 @@ function storeOf(req: Request): ExpressSessionStore {
   return store;
 }
 
-function storeError(action: string, err: unknown): OidcError {
-  return err instanceof OidcError ? err : new OidcError('ERR_OIDC_SESSION_STORE', `The session store failed to ${action} the session`, { cause: err });
-}
-
 function sessionCall(req: Request, method: 'regenerate' | 'save' | 'destroy'): Promise<void> {
   return new Promise((resolve, reject) => {
     const session = sessionOf(req);
-    const done = (err?: unknown) => (err ? reject(storeError(method, err)) : resolve());
+    const done = (err?: unknown) => (err ? reject(sessionStoreError(method, err)) : resolve());
     // Our own saves re-read the store themselves; they skip the stale-write guard.
     const direct = method === 'save' ? (session as unknown as Record<symbol, ExpressSession['save'] | undefined>)[DIRECT_SAVE] : undefined;
     if (direct) direct.call(session, done);
@@ -66,7 +63,7 @@ function sessionCall(req: Request, method: 'regenerate' | 'save' | 'destroy'): P
 /** Destroys any session in express-session's store by id. */
 export function destroyStoredSession(req: Request, sessionId: string): Promise<void> {
   const store = storeOf(req);
-  return new Promise((resolve, reject) => store.destroy(sessionId, (err) => (err ? reject(storeError('destroy', err)) : resolve())));
+  return new Promise((resolve, reject) => store.destroy(sessionId, (err) => (err ? reject(sessionStoreError('destroy', err)) : resolve())));
 }
 
 /**
@@ -82,7 +79,7 @@ export function expressSessionPort(req: Request, key: string): SessionPort {
       const store = storeOf(req);
       const id = sessionOf(req).id;
       return new Promise((resolve, reject) => {
-        store.get(id, (err, stored) => (err ? reject(storeError('read', err)) : resolve(stored ? (stored[key] as OidcSessionData | undefined) : null)));
+        store.get(id, (err, stored) => (err ? reject(sessionStoreError('read', err)) : resolve(stored ? (stored[key] as OidcSessionData | undefined) : null)));
       });
     },
     write: (data) => {

@@ -1,5 +1,6 @@
 import type { Request } from 'express';
-import type { OidcSessionData } from '../core/session-data.js';
+import type { OidcSessionData } from '../core/session/session-data.js';
+import { keepNewerLogin } from '../core/session/stale-write.js';
 
 type SaveCallback = (err?: unknown) => void;
 type Save = (this: GuardedSession, callback?: SaveCallback) => unknown;
@@ -24,14 +25,12 @@ function guardedSave(this: GuardedSession, callback?: SaveCallback): GuardedSess
   const save = this[DIRECT_SAVE] as Save;
   const key = this[SESSION_KEY] as string;
   this.req.sessionStore.get(this.id, (err, stored) => {
+    // The store could not tell: write as express-session would have.
     if (err) return void save.call(this, callback);
-    if (!stored) return void callback?.();
-    const mine = (this[key] as OidcSessionData | undefined)?.auth;
-    const theirs = (stored[key] as OidcSessionData | undefined)?.auth;
-    if (mine && (!theirs || theirs.accessToken !== mine.accessToken || theirs.refreshToken !== mine.refreshToken)) {
-      const { auth: _stale, ...rest } = this[key] as OidcSessionData;
-      this[key] = theirs ? { ...rest, auth: theirs } : rest;
-    }
+    const mine = this[key] as OidcSessionData | undefined;
+    const next = keepNewerLogin(mine, stored ? (stored[key] as OidcSessionData | undefined) : null);
+    if (next === null) return void callback?.();
+    if (next !== mine) this[key] = next;
     save.call(this, callback);
   });
   return this;

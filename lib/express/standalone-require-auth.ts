@@ -1,7 +1,7 @@
 import type { NextFunction, Request, RequestHandler, Response } from 'express';
 import type { OidcEngine } from '../core/engine.js';
 import { bearerBranch } from './require-bearer.js';
-import { contextOf, ensureAuthenticated, passesFast, privateNext } from './require-auth.js';
+import { contextOf, ensureAuthenticated, markPrivate, passesAtOnce } from './require-auth.js';
 import type { RequireAuthOptions } from './require-auth.js';
 
 type BearerBranch = (req: Request, res: Response, next: NextFunction) => boolean;
@@ -25,7 +25,14 @@ export function requireAuth(options: RequireAuthOptions = {}): RequestHandler {
       if (bearer?.engine !== engine) bearer = { engine, branch: bearerBranch(engine, options.bearer) };
       if (bearer.branch?.(req, res, next)) return;
     }
-    if (passesFast(engine, req, options)) return privateNext(res, next);
-    ensureAuthenticated(engine, req, res, options).then((pass) => (pass ? privateNext(res, next) : undefined), next);
+    if (passesAtOnce(engine, req, options)) {
+      markPrivate(res);
+      return next();
+    }
+    ensureAuthenticated(engine, req, res, options).then((pass) => {
+      if (!pass) return;
+      markPrivate(res);
+      next();
+    }, next);
   };
 }

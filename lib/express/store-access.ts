@@ -1,7 +1,7 @@
 import type { Request } from 'express';
 import { OidcError } from '../core/errors.js';
-import type { OidcSessionData } from '../core/session-data.js';
-import type { SessionStoreAccess } from '../core/user-sessions.js';
+import type { OidcSessionData } from '../core/session/session-data.js';
+import type { SessionStoreAccess } from '../core/logout/user-sessions.js';
 
 /** The express-session Store methods the sessions API uses. */
 export interface ExpressStore {

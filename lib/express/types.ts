@@ -1,8 +1,8 @@
 import type {} from 'express-session';
-import type { LoginOptions, LogoutOptions } from '../core/app-login.js';
+import type { LoginOptions, LogoutOptions } from '../core/login/app-login.js';
 import type { AuthInfo } from '../core/bearer/index.js';
-import type { OidcSessionData } from '../core/session-data.js';
-import type { OidcUser } from '../core/user.js';
+import type { OidcSessionData } from '../core/session/session-data.js';
+import type { OidcUser } from '../core/session/user.js';
 import type { OidcRequestContext } from './request-context.js';
 
 /** `res.oidc`: start a login or a logout from any route. */

@@ -1,8 +1,8 @@
 import type { Context, Middleware } from 'koa';
-import { claimCheckGuard, claimEqualsGuard, claimIncludesGuard, forbidden, requireRolesGuard, requireScopesGuard } from '../core/claim-guards.js';
-import type { ClaimGuard } from '../core/claim-guards.js';
-import { checkScopes, claimsDenied, isAuthInfo } from '../core/bearer/index.js';
-import type { OidcUser } from '../core/user.js';
+import { claimCheckGuard, claimEqualsGuard, claimIncludesGuard, judgeLogin, judgeToken, requireRolesGuard, requireScopesGuard } from '../core/guards/claim-guards.js';
+import type { ClaimGuard } from '../core/guards/claim-guards.js';
+import { isAuthInfo } from '../core/bearer/index.js';
+import type { OidcUser } from '../core/session/user.js';
 import { rethrowWithHeaders } from './error-headers.js';
 import { contextOf, ensureAuthenticated, markPrivate } from './require-auth.js';
 import { OidcState } from './state.js';
@@ -22,8 +22,7 @@ function guard(check: ClaimGuard<Context>): Middleware<OidcKoaState> {
     if (isAuthInfo(auth)) {
       const oidcState: unknown = ctx.state.oidc;
       try {
-        if (check.scopes) checkScopes(auth, check.scopes);
-        else if (!(await check.allows(auth.claims as OidcUser, oidcState instanceof OidcState ? oidcState : undefined, ctx))) throw claimsDenied(auth, check.reason);
+        await judgeToken(check, auth, oidcState instanceof OidcState ? oidcState : undefined, ctx);
       } catch (err) {
         rethrowWithHeaders(ctx, err);
       }
@@ -32,7 +31,7 @@ function guard(check: ClaimGuard<Context>): Middleware<OidcKoaState> {
     }
     const context = contextOf(ctx);
     if (!(await ensureAuthenticated(context.engine, ctx, {}))) return;
-    if (!(await check.allows(ctx.state.user as OidcUser, context, ctx))) throw forbidden(check.reason);
+    await judgeLogin(check, ctx.state.user as OidcUser, context, ctx);
     markPrivate(ctx);
     await next();
   };

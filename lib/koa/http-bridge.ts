@@ -1,18 +1,10 @@
 import type { Context } from 'koa';
-import { readUrlencodedForm } from '../core/form.js';
-import type { HttpRequest, HttpResult } from '../core/http.js';
+import { readUrlencodedForm } from '../core/http/form.js';
+import { fromNodeRequest } from '../core/http/messages.js';
+import type { HttpRequest, HttpResult } from '../core/http/messages.js';
 
-export function toHttpRequest(ctx: Context): HttpRequest {
-  return {
-    method: ctx.method,
-    url: ctx.url,
-    originalUrl: ctx.originalUrl ?? ctx.url,
-    header: (name) => {
-      const value = ctx.headers[name];
-      return Array.isArray(value) ? value.join(', ') : value;
-    },
-  };
-}
+/** The request as the core sees it: the same reading for both frameworks. */
+export const toHttpRequest: (ctx: Context) => HttpRequest = fromNodeRequest;
 
 export function writeResult(ctx: Context, result: HttpResult): void {
   ctx.status = result.status;

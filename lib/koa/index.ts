@@ -1,12 +1,11 @@
 import type { Context, Middleware, Next } from 'koa';
 import { OidcEngine } from '../core/engine.js';
-import type { RouteMatch } from '../core/engine.js';
-import { asRouteError, OidcError, PRIVATE_RESPONSE_HEADERS } from '../core/errors.js';
-import type { RequireAuthOptions } from '../core/guard.js';
-import { rawQuery } from '../core/http.js';
-import type { OidcOptions } from '../core/options.js';
-import { ROUTE_METHODS } from '../core/routes.js';
-import { warnAboutCookie } from './cookie-check.js';
+import { OidcError, PRIVATE_RESPONSE_HEADERS } from '../core/errors.js';
+import type { RequireAuthOptions } from '../core/guards/require-auth.js';
+import type { OidcOptions } from '../core/config/options.js';
+import { answerRoute, matchRoute, routeFailure } from '../core/routes.js';
+import type { RouteIo } from '../core/routes.js';
+import { checkCookie } from './cookie-check.js';
 import { readForm, toHttpRequest, writeResult } from './http-bridge.js';
 import { koaBearerBranch } from './require-bearer.js';
 import { contextOf, ensureAuthenticated, markPrivate } from './require-auth.js';
@@ -15,11 +14,11 @@ import type { KoaSessionStore } from './session-port.js';
 import { OidcState } from './state.js';
 import type { OidcKoaState } from './state.js';
 import { koaStoreAccess } from './store-access.js';
-import { createSessionsApi } from '../core/user-sessions.js';
-import type { SessionStoreAccess, SessionsApi } from '../core/user-sessions.js';
+import { createSessionsApi } from '../core/logout/user-sessions.js';
+import type { SessionStoreAccess, SessionsApi } from '../core/logout/user-sessions.js';
 
 export * from '../core/public.js';
-export type { RequireAuthOptions } from '../core/guard.js';
+export type { RequireAuthOptions } from '../core/guards/require-auth.js';
 export { OidcState } from './state.js';
 export type { OidcKoaState } from './state.js';
 export type { KoaSessionStore } from './session-port.js';
@@ -51,22 +50,15 @@ function attachState(engine: OidcEngine, ctx: Context, port: KoaSessionPort): vo
   ctx.state.user = state.user;
 }
 
-async function handleRoute(engine: OidcEngine, route: RouteMatch, ctx: Context, session: KoaSessionPort): Promise<void> {
-  const request = toHttpRequest(ctx);
-  switch (route.name) {
-    case 'backchannelLogout': {
-      const body = ctx.method === 'POST' ? await readForm(ctx).catch(() => '') : '';
-      return writeResult(ctx, await engine.backchannelLogout(request, body, (id) => destroyStoredSession(ctx, id), route.provider));
-    }
-    case 'login':
-      return writeResult(ctx, await engine.login(request, session));
-    case 'callback': {
-      const params = ctx.method === 'POST' ? await readForm(ctx) : rawQuery(ctx.url);
-      return writeResult(ctx, await engine.callback(request, session, params, route.provider, ctx));
-    }
-    case 'logout':
-      return writeResult(ctx, await engine.logout(request, session, ctx, (ctx.state.oidc as OidcState | undefined)?.user));
-  }
+function routeIo(ctx: Context, session: KoaSessionPort): RouteIo {
+  return {
+    request: toHttpRequest(ctx),
+    session: () => session,
+    readForm: () => readForm(ctx),
+    destroySession: (id) => destroyStoredSession(ctx, id),
+    appRequest: ctx,
+    user: () => (ctx.state.oidc as OidcState | undefined)?.user,
+  };
 }
 
 /**
@@ -93,19 +85,19 @@ export function oidc(options: KoaOidcOptions): OidcMiddleware {
     }
     if (!cookieChecked) {
       cookieChecked = true;
-      warnAboutCookie(engine, ctx);
+      checkCookie(engine, ctx);
     }
     try {
-      const route = engine.route(ctx.url);
-      if (route !== undefined && ROUTE_METHODS[route.name].has(ctx.method)) {
+      const route = matchRoute(engine, ctx.url, ctx.method);
+      if (route !== undefined) {
         try {
-          await handleRoute(engine, route, ctx, session);
+          writeResult(ctx, await answerRoute(engine, route, routeIo(ctx, session)));
         } catch (err) {
-          asRouteError(err);
+          const renderable = routeFailure(err);
           // On ctx already, for a try/catch error middleware (or an onError page) that ignores err.headers.
-          ctx.set({ ...(err instanceof OidcError && err.headers ? err.headers : PRIVATE_RESPONSE_HEADERS) });
-          if (!onError || !(err instanceof OidcError)) throw err;
-          await onError(err, ctx);
+          ctx.set({ ...(renderable?.headers ?? PRIVATE_RESPONSE_HEADERS) });
+          if (!onError || !renderable) throw err;
+          await onError(renderable, ctx);
         }
         return;
       }

@@ -1,8 +1,9 @@
 import type { Context } from 'koa';
 import type { OidcEngine } from '../core/engine.js';
 import { OidcError } from '../core/errors.js';
-import { guardRequest, passesAsIs } from '../core/guard.js';
-import type { RequireAuthOptions } from '../core/guard.js';
+import { GUARDED_CACHE_CONTROL } from '../core/http/messages.js';
+import { guardRequest, passesAtOnce } from '../core/guards/require-auth.js';
+import type { RequireAuthOptions } from '../core/guards/require-auth.js';
 import { rethrowWithHeaders } from './error-headers.js';
 import { toHttpRequest, writeResult } from './http-bridge.js';
 import { OidcState } from './state.js';
@@ -21,7 +22,7 @@ export function contextOf(ctx: Context): OidcState {
  */
 export async function ensureAuthenticated(engine: OidcEngine, ctx: Context, options: RequireAuthOptions): Promise<boolean> {
   const context = contextOf(ctx);
-  if (passesAsIs(engine, context, options)) return true;
+  if (passesAtOnce(engine, context, options)) return true;
   const answer = await guardRequest(engine, context, toHttpRequest(ctx), options).catch((err: unknown) => rethrowWithHeaders(ctx, err));
   if (answer) writeResult(ctx, answer);
   return answer === undefined;
@@ -29,5 +30,5 @@ export async function ensureAuthenticated(engine: OidcEngine, ctx: Context, opti
 
 /** Pages behind a login must not be served from a cache (shared, or the back button after logout). */
 export function markPrivate(ctx: Context): void {
-  if (!ctx.headerSent) ctx.set('Cache-Control', 'no-store');
+  if (!ctx.headerSent) ctx.set('Cache-Control', GUARDED_CACHE_CONTROL);
 }

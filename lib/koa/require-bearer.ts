@@ -2,6 +2,7 @@ import type { Context, Middleware, Next } from 'koa';
 import { carriesAccessToken, createBearerVerifier, engineBearerVerifier } from '../core/bearer/index.js';
 import type { AuthInfo, BearerGuardOptions, BearerOptions, BearerRequest, BearerVerifier } from '../core/bearer/index.js';
 import type { OidcEngine } from '../core/engine.js';
+import { GUARDED_CACHE_CONTROL, headerReader } from '../core/http/messages.js';
 import { rethrowWithHeaders } from './error-headers.js';
 
 export type { AuthInfo, BearerGuardOptions, BearerOptions, DpopOptions, IntrospectionOptions } from '../core/bearer/index.js';
@@ -17,10 +18,7 @@ export interface BearerKoaState {
 function toBearerRequest(ctx: Context): BearerRequest {
   return {
     method: ctx.method,
-    header: (name) => {
-      const value = ctx.headers[name];
-      return Array.isArray(value) ? value.join(', ') : value;
-    },
+    header: headerReader(ctx.headers),
     path: () => ctx.originalUrl,
   };
 }
@@ -65,7 +63,7 @@ export function koaBearerBranch(
   return async (ctx, next) => {
     if (!carriesAccessToken(ctx.get('authorization') || undefined)) return false;
     await verify(verifier, ctx);
-    ctx.set('Cache-Control', 'no-store');
+    ctx.set('Cache-Control', GUARDED_CACHE_CONTROL);
     await next();
     return true;
   };

@@ -1,18 +1,14 @@
-import { OidcError } from '../core/errors.js';
-import { resolveStoreTimeout, withDeadline } from '../core/store-deadline.js';
+import { resilientStoreTimeout } from '../core/config/store-options.js';
+import type { ResilientStoreOptions } from '../core/config/store-options.js';
+import { invalidFor } from '../core/config/validators.js';
+import { withDeadline } from '../core/stores/store-deadline.js';
 import type { KoaSessionStore } from './session-port.js';
 
-/** Options of `resilientStore()`. */
-export interface ResilientStoreOptions {
-  /** Milliseconds a store call may take before it fails with ERR_OIDC_STORE_UNAVAILABLE. Default 2000. */
-  timeoutMs?: number;
-}
+export type { ResilientStoreOptions } from '../core/config/store-options.js';
 
 type Method = 'get' | 'set' | 'destroy';
 
-function invalid(message: string): OidcError {
-  return new OidcError('ERR_OIDC_INVALID_CONFIG', `resilientStore(): ${message}`);
-}
+const invalid = invalidFor('resilientStore()');
 
 const failed = (method: Method): string => `The session store is unavailable (${method} failed)`;
 
@@ -26,9 +22,7 @@ export function resilientStore(store: KoaSessionStore, options: ResilientStoreOp
   for (const method of ['get', 'set', 'destroy'] as const) {
     if (typeof store[method] !== 'function') throw invalid(`the store has no ${method}() method`);
   }
-  if (typeof options !== 'object' || options === null) throw invalid('options must be an object');
-  for (const key of Object.keys(options)) if (key !== 'timeoutMs') throw invalid(`unknown option "${key}"`);
-  const timeoutMs = resolveStoreTimeout('resilientStore', options.timeoutMs);
+  const timeoutMs = resilientStoreTimeout(options);
   return {
     get: (key, maxAge, opts) => withDeadline(failed('get'), timeoutMs, () => store.get(key, maxAge, opts)),
     set: (key, value, maxAge, opts) => withDeadline(failed('set'), timeoutMs, () => store.set(key, value, maxAge, opts)),

@@ -1,7 +1,9 @@
 import type { Context } from 'koa';
 import { OidcError } from '../core/errors.js';
 import { assertCookieDeliverable } from './cookie-check.js';
-import type { OidcSessionData, SessionPort } from '../core/session-data.js';
+import type { OidcSessionData, SessionPort } from '../core/session/session-data.js';
+import { keepNewerLogin } from '../core/session/stale-write.js';
+import { sessionStoreError } from '../core/session/store-error.js';
 
 /** The parts of koa-session 7's Session object we use. */
 interface KoaSession {
@@ -59,16 +61,12 @@ export function sessionStoreOf(ctx: Context): KoaSessionStore {
   return options.store ?? new (options.ContextStore as NonNullable<KoaSessionOptions['ContextStore']>)(ctx);
 }
 
-function storeError(action: string, err: unknown): OidcError {
-  return err instanceof OidcError ? err : new OidcError('ERR_OIDC_SESSION_STORE', `The session store failed to ${action} the session`, { cause: err });
-}
-
 /** Destroys any session in koa-session's external store by its key (back-channel logout). */
 export async function destroyStoredSession(ctx: Context, key: string): Promise<void> {
   try {
     await sessionStoreOf(ctx).destroy(key, { ctx });
   } catch (err) {
-    throw storeError('destroy', err);
+    throw sessionStoreError('destroy', err);
   }
 }
 
@@ -123,7 +121,7 @@ export class KoaSessionPort implements SessionPort {
     try {
       stored = await this.store.get(this.id(), withSession(this.ctx).sessionOptions?.maxAge, { rolling: false, ctx: this.ctx });
     } catch (err) {
-      throw storeError('read', err);
+      throw sessionStoreError('read', err);
     }
     if (!stored || typeof stored !== 'object') return null;
     const record = stored as Record<string, unknown>;
@@ -165,7 +163,7 @@ export class KoaSessionPort implements SessionPort {
       // koa-session: destroys the old key in the store, takes a new key, saves, sets the new cookie.
       await (holder.session as KoaSession).regenerate();
     } catch (err) {
-      throw storeError('regenerate', err);
+      throw sessionStoreError('regenerate', err);
     }
     // The Session object still reports the old key; a fresh one is created with the new key.
     holder.session = {};
@@ -179,7 +177,7 @@ export class KoaSessionPort implements SessionPort {
       if (this.ctx.headerSent) return await this.saveLate(session);
       await session.save();
     } catch (err) {
-      throw storeError('save', err);
+      throw sessionStoreError('save', err);
     }
     this.savedLogin = (session[this.key] as OidcSessionData | undefined)?.auth !== undefined;
   }
@@ -207,7 +205,7 @@ export class KoaSessionPort implements SessionPort {
     try {
       if (id) await this.store.destroy(id, { ctx: this.ctx });
     } catch (err) {
-      throw storeError('destroy', err);
+      throw sessionStoreError('destroy', err);
     }
     // koa-session clears the cookie when it commits (and destroys the key again, harmlessly).
     withSession(this.ctx).session = null;
@@ -228,21 +226,19 @@ export class KoaSessionPort implements SessionPort {
     if (!this.savedLogin && !changedLogin) return;
     this.savedLogin = false;
     this.loadedLogin = undefined;
-    const stored = await this.readStored().catch(() => undefined);
-    if (stored === null) {
-      withSession(this.ctx).session = null;
+    let stored: OidcSessionData | undefined | null;
+    try {
+      stored = await this.readStored();
+    } catch {
+      // The store could not tell: let koa-session write as it would have.
       return;
     }
-    // The request changed a session it loaded logged in: the store's login is newer when another request
-    // refreshed the tokens (or ended the login) meanwhile, so that one is what gets written back.
     const current = withSession(this.ctx).session as KoaSession | null | undefined;
-    const mine = current?.[this.key] as OidcSessionData | undefined;
-    if (!changedLogin || !current || !mine?.auth || stored === undefined) return;
-    const theirs = stored?.auth;
-    if (!theirs || theirs.accessToken !== mine.auth.accessToken || theirs.refreshToken !== mine.auth.refreshToken) {
-      const { auth: _stale, ...rest } = mine;
-      current[this.key] = theirs ? { ...rest, auth: theirs } : rest;
-    }
+    // Only a session this request changed can carry a stale login; one it merely saved is checked for destruction.
+    const mine = changedLogin ? (current?.[this.key] as OidcSessionData | undefined) : undefined;
+    const next = keepNewerLogin(mine, stored);
+    if (next === null) withSession(this.ctx).session = null;
+    else if (current && next !== mine) current[this.key] = next;
   }
 
   /**

@@ -1,6 +1,6 @@
 import type { Context, Middleware, Next } from 'koa';
 import type { OidcEngine } from '../core/engine.js';
-import type { RequireAuthOptions } from '../core/guard.js';
+import type { RequireAuthOptions } from '../core/guards/require-auth.js';
 import { koaBearerBranch } from './require-bearer.js';
 import { contextOf, ensureAuthenticated, markPrivate } from './require-auth.js';
 import type { OidcKoaState } from './state.js';

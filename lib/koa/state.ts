@@ -1,13 +1,13 @@
 import type { Context } from 'koa';
-import { appLoginOverrides } from '../core/app-login.js';
-import type { LoginOptions, LogoutOptions } from '../core/app-login.js';
+import { appLoginOverrides } from '../core/login/app-login.js';
+import type { LoginOptions, LogoutOptions } from '../core/login/app-login.js';
 import type { OidcEngine } from '../core/engine.js';
 import { LoginContext } from '../core/login-context.js';
-import type { AuthenticatedSession, OidcSessionData, SessionPort } from '../core/session-data.js';
-import type { OidcUser } from '../core/user.js';
+import type { AuthenticatedSession, OidcSessionData, SessionPort } from '../core/session/session-data.js';
+import type { OidcUser } from '../core/session/user.js';
 import { toHttpRequest, writeResult } from './http-bridge.js';
-import type { HttpRequest } from '../core/http.js';
-import type { SessionStoreAccess } from '../core/user-sessions.js';
+import type { HttpRequest } from '../core/http/messages.js';
+import type { SessionStoreAccess } from '../core/logout/user-sessions.js';
 import { readSessionData, sessionStoreOf } from './session-port.js';
 import { koaStoreAccess } from './store-access.js';
 

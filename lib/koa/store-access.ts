@@ -1,6 +1,6 @@
 import { OidcError } from '../core/errors.js';
-import type { OidcSessionData } from '../core/session-data.js';
-import type { SessionStoreAccess } from '../core/user-sessions.js';
+import type { OidcSessionData } from '../core/session/session-data.js';
+import type { SessionStoreAccess } from '../core/logout/user-sessions.js';
 import type { KoaSessionStore } from './session-port.js';
 
 function storeError(action: string, err: unknown): OidcError {

@@ -1,5 +1,6 @@
-import { OidcError } from '../core/errors.js';
-import { resolveStoreTimeout, withDeadline } from '../core/store-deadline.js';
+import { invalidFor } from '../core/config/validators.js';
+import { resolveStoreTimeout } from '../core/config/store-options.js';
+import { withDeadline } from '../core/stores/store-deadline.js';
 
 /**
  * The part of a node-redis v5 client the Redis helpers use: a `createClient()` result (RESP2 or RESP3,
@@ -24,21 +25,19 @@ export interface ResolvedRedisHelper {
   readonly timeoutMs: number;
 }
 
-function invalid(factory: string, message: string): OidcError {
-  return new OidcError('ERR_OIDC_INVALID_CONFIG', `${factory}(): ${message}`);
-}
 
 /** Checks the arguments once, at construction, with messages naming the option. */
 export function resolveHelper(factory: string, client: unknown, options: RedisHelperOptions | undefined): ResolvedRedisHelper {
+  const invalid = invalidFor(`${factory}()`);
   if (typeof client !== 'object' || client === null || typeof (client as Partial<RedisScriptClient>).eval !== 'function') {
-    throw invalid(factory, 'the first argument must be a connected node-redis v5 client (createClient())');
+    throw invalid('the first argument must be a connected node-redis v5 client (createClient())');
   }
-  if (typeof options !== 'object' || options === null) throw invalid(factory, 'options { prefix } are required');
+  if (typeof options !== 'object' || options === null) throw invalid('options { prefix } are required');
   for (const key of Object.keys(options)) {
-    if (key !== 'prefix' && key !== 'timeoutMs') throw invalid(factory, `unknown option "${key}"`);
+    if (key !== 'prefix' && key !== 'timeoutMs') throw invalid(`unknown option "${key}"`);
   }
   if (typeof options.prefix !== 'string' || options.prefix.length === 0 || options.prefix.length > 200) {
-    throw invalid(factory, '"prefix" must be a non-empty string (at most 200 characters), e.g. "myapp:oidc:"');
+    throw invalid('"prefix" must be a non-empty string (at most 200 characters), e.g. "myapp:oidc:"');
   }
   const timeoutMs = resolveStoreTimeout(factory, options.timeoutMs);
   return Object.freeze({ client: client as RedisScriptClient, prefix: options.prefix, timeoutMs });

@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import type { RefreshLock } from '../core/lock.js';
+import type { TtlLock } from '../core/stores/lock.js';
 import { resolveHelper, runScript } from './client.js';
 import type { RedisHelperOptions, RedisScriptClient, ResolvedRedisHelper } from './client.js';
 
@@ -11,7 +11,7 @@ return 0`;
 /** Tokens of locks that are never released early (back-channel `jti` entries) are swept past this size. */
 const SWEEP_AT = 1000;
 
-class RedisLock implements RefreshLock {
+class RedisLock implements TtlLock {
   private readonly redis: ResolvedRedisHelper;
   /** key -> the random token this instance wrote, and when the lock expires on its own (ms, local clock). */
   private readonly held = new Map<string, { token: string; until: number }>();
@@ -48,6 +48,6 @@ class RedisLock implements RefreshLock {
  * session store to show the new tokens), and a back-channel logout token id is accepted once across all
  * instances. `SET key token NX PX ttl`; release deletes the key only while it still holds our token.
  */
-export function createRedisLock(client: RedisScriptClient, options: RedisHelperOptions): RefreshLock {
+export function createRedisLock(client: RedisScriptClient, options: RedisHelperOptions): TtlLock {
   return new RedisLock(resolveHelper('createRedisLock', client, options));
 }

@@ -1,4 +1,4 @@
-import type { SessionIndex, SessionOwner } from '../core/session-index.js';
+import type { SessionIndex, SessionOwner } from '../core/stores/session-index.js';
 import { resolveHelper, runScript } from './client.js';
 import type { RedisHelperOptions, RedisScriptClient, ResolvedRedisHelper } from './client.js';
 

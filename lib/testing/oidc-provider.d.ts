@@ -10,24 +10,6 @@ declare module 'oidc-provider' {
 
   export type UnknownObject = Record<string, unknown>;
 
-  export interface ClientMetadata {
-    client_id: string;
-    client_secret?: string;
-    redirect_uris?: string[];
-    post_logout_redirect_uris?: string[];
-    grant_types?: string[];
-    response_types?: string[];
-    response_modes?: string[];
-    application_type?: 'web' | 'native';
-    client_name?: string;
-    token_endpoint_auth_method?: string;
-    id_token_signed_response_alg?: string;
-    backchannel_logout_uri?: string;
-    backchannel_logout_session_required?: boolean;
-    scope?: string;
-    [key: string]: unknown;
-  }
-
   export interface Client {
     readonly clientId: string;
     readonly clientName?: string;

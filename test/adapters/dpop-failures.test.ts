@@ -1,8 +1,8 @@
 import { decodeJwt, generateKeyPair } from 'jose';
 import request from 'supertest';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { resolveConfig } from '../../lib/core/config.js';
-import type { OidcOptions } from '../../lib/core/options.js';
+import { resolveConfig } from '../../lib/core/config/resolve-config.js';
+import type { OidcOptions } from '../../lib/core/config/options.js';
 import { startHostileOp } from '../helpers/hostile-op.js';
 import type { HostileOp } from '../helpers/hostile-op.js';
 import { ADAPTERS, createRp, localPath } from '../helpers/rp-app.js';

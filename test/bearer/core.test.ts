@@ -1,10 +1,11 @@
 import { readFileSync, readdirSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { readClaim } from '../../lib/core/claim-path.js';
+import { readClaim } from '../../lib/core/tokens/claim-path.js';
 import { invalidToken, missingToken, wwwAuthenticate } from '../../lib/core/bearer/challenge.js';
 import { carriesAccessToken, readCredentials } from '../../lib/core/bearer/credentials.js';
-import { ASYMMETRIC_ALGS, invalidFor, resolveBearerOptions } from '../../lib/core/bearer/options.js';
+import { resolveBearerOptions } from '../../lib/core/bearer/options.js';
 import type { BearerVerifyOptions } from '../../lib/core/bearer/options.js';
+import { ASYMMETRIC_ALGS, invalidFor } from '../../lib/core/config/validators.js';
 import { ERROR_STATUS, OidcError } from '../../lib/core/errors.js';
 
 const plain = { realm: undefined, dpop: undefined };

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { claimEquals, claimIncludes, claimValues, readClaim } from '../../lib/core/claim-path.js';
+import { claimEquals, claimIncludes, claimValues, readClaim } from '../../lib/core/tokens/claim-path.js';
 
 const user = {
   sub: 'u1',

@@ -1,6 +1,6 @@
 /** Issue 12, defect 11: the decoded-claims cache is bounded in bytes, not only in entries. */
 import { describe, expect, it } from 'vitest';
-import { ClaimsCache } from '../../lib/core/user.js';
+import { ClaimsCache } from '../../lib/core/session/user.js';
 
 function jwt(claims: Record<string, unknown>): string {
   const part = (value: unknown) => Buffer.from(JSON.stringify(value)).toString('base64url');

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { resolveConfig } from '../../lib/core/config.js';
+import { resolveConfig } from '../../lib/core/config/resolve-config.js';
 import { OidcError } from '../../lib/core/errors.js';
-import type { OidcOptions } from '../../lib/core/options.js';
+import type { OidcOptions } from '../../lib/core/config/options.js';
 
 const base: OidcOptions = { issuer: 'https://idp.example.com', clientId: 'app', clientSecret: 's', baseUrl: 'https://app.example.com' };
 

@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
-import { resolveConfig } from '../../lib/core/config.js';
-import type { OidcOptions } from '../../lib/core/options.js';
-import { cachedResourceToken, resourceRequest } from '../../lib/core/resource-tokens.js';
-import type { AuthenticatedSession } from '../../lib/core/session-data.js';
+import { resolveConfig } from '../../lib/core/config/resolve-config.js';
+import type { OidcOptions } from '../../lib/core/config/options.js';
+import { cachedResourceToken, resourceRequest } from '../../lib/core/tokens/resource-tokens.js';
+import type { AuthenticatedSession } from '../../lib/core/session/session-data.js';
 
 const base: OidcOptions = { issuer: 'https://idp.example.com', clientId: 'app', clientSecret: 's', baseUrl: 'https://app.example.com' };
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { safeReturnTo } from '../../lib/core/return-to.js';
+import { safeReturnTo } from '../../lib/core/http/return-to.js';
 
 const origin = 'https://app.example.com';
 

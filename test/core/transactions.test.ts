@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import type { LoginTransaction } from '../../lib/core/session-data.js';
-import { pruneTransactions, takeTransaction, withTransaction } from '../../lib/core/transactions.js';
+import type { LoginTransaction } from '../../lib/core/session/session-data.js';
+import { pruneTransactions, takeTransaction, withTransaction } from '../../lib/core/login/transactions.js';
 
 const tx = (createdAt: number): LoginTransaction => ({ provider: 'default', nonce: 'n', codeVerifier: 'v', returnTo: '/', createdAt });
 

@@ -5,8 +5,8 @@ import { calculateJwkThumbprint, decodeJwt, decodeProtectedHeader, exportJWK, ge
 import type { JWK } from 'jose';
 import request from 'supertest';
 import { afterEach, describe, expect, it } from 'vitest';
-import { boundAccessToken } from '../../lib/core/bound-token.js';
-import { DpopKeys } from '../../lib/core/dpop-keys.js';
+import { boundAccessToken } from '../../lib/core/tokens/bound-token.js';
+import { DpopKeys } from '../../lib/core/tokens/dpop-keys.js';
 import { requireBearer } from '../../lib/express/index.js';
 import { createApiApp, describeCaller } from '../helpers/api-app.js';
 import { startLiveRp, startRpServer } from '../helpers/live-rp.js';

@@ -17,7 +17,7 @@ import type { CreateSessionOptions } from 'koa-session';
 import * as ex from '../../lib/express/index.js';
 import * as kx from '../../lib/koa/index.js';
 import type { BearerGuardOptions, BearerOptions, OidcOptions } from '../../lib/express/index.js';
-import type { RequireAuthOptions } from '../../lib/core/guard.js';
+import type { RequireAuthOptions } from '../../lib/core/guards/require-auth.js';
 import { MemoryKoaStore } from './koa-memory-store.js';
 import { ADAPTERS, RP_BASE_URL } from './rp-common.js';
 import type { Adapter } from './rp-common.js';

@@ -1,7 +1,7 @@
 import type { RequestListener } from 'node:http';
-import type { LoginOptions, LogoutOptions } from '../../lib/core/app-login.js';
+import type { LoginOptions, LogoutOptions } from '../../lib/core/login/app-login.js';
 import type { AuthInfo } from '../../lib/core/bearer/index.js';
-import type { RequireAuthOptions } from '../../lib/core/guard.js';
+import type { RequireAuthOptions } from '../../lib/core/guards/require-auth.js';
 import type { LoginContext } from '../../lib/core/login-context.js';
 import type { OidcOptions, OidcUser } from '../../lib/express/index.js';
 

@@ -51,7 +51,7 @@ describe('the published package', () => {
 
   it('keeps lib/core free of framework imports', () => {
     const dir = new URL('../../lib/core/', import.meta.url);
-    const offenders = readdirSync(dir)
+    const offenders = readdirSync(dir, { recursive: true, encoding: 'utf8' })
       .filter((file) => file.endsWith('.ts'))
       .filter((file) => /from '(express|koa|express-session|koa-session)(\/[^']*)?'/.test(readFileSync(new URL(file, dir), 'utf8')));
     expect(offenders).toEqual([]);

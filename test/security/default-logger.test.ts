@@ -6,7 +6,7 @@
 import createDebug from 'debug';
 import request from 'supertest';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
-import { createDefaultLogger } from '../../lib/core/default-logger.js';
+import { createDefaultLogger } from '../../lib/core/config/default-logger.js';
 import { startHostileOp } from '../helpers/hostile-op.js';
 import type { HostileOp } from '../helpers/hostile-op.js';
 import { createRpApp } from '../helpers/rp-app.js';

@@ -1,8 +1,8 @@
 import { createHash } from 'node:crypto';
 import * as client from 'openid-client';
-import { isLoopbackHost } from '../config.js';
+import { allowedScheme } from '../config/transport.js';
 import { OidcError } from '../errors.js';
-import { isTimeout } from '../upstream-error.js';
+import { isTimeout } from '../idp/upstream-error.js';
 import { invalidToken } from './challenge.js';
 import type { TokenScheme } from './challenge.js';
 import type { ResolvedBearer, ResolvedIntrospection } from './options.js';
@@ -49,7 +49,7 @@ export function introspectionConfig(settings: ResolvedIntrospection, transport: 
   const endpoint = transport.server.introspection_endpoint;
   if (!endpoint) throw new OidcError('ERR_OIDC_DISCOVERY_FAILED', 'The IdP metadata has no introspection_endpoint');
   const url = new URL(endpoint);
-  if (url.protocol !== 'https:' && !(url.protocol === 'http:' && (transport.allowInsecure || isLoopbackHost(url.hostname)))) {
+  if (!allowedScheme(url, transport.allowInsecure)) {
     throw new OidcError('ERR_OIDC_DISCOVERY_FAILED', 'The IdP introspection_endpoint must use https');
   }
   const auth = settings.clientAuthMethod === 'client_secret_post'

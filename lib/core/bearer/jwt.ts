@@ -1,7 +1,7 @@
 import { jwtVerify } from 'jose';
 import type { JWTPayload, JWTVerifyGetKey } from 'jose';
 import { OidcError } from '../errors.js';
-import { isTimeout } from '../upstream-error.js';
+import { isTimeout } from '../idp/upstream-error.js';
 import { invalidToken } from './challenge.js';
 import type { TokenScheme } from './challenge.js';
 import type { ResolvedBearer } from './options.js';

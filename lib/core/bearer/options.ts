@@ -1,6 +1,7 @@
-import { OidcError } from '../errors.js';
-import type { RefreshLock } from '../lock.js';
-import type { Clock } from '../options.js';
+import { ASYMMETRIC_ALGS, numberInRange, optionalBoolean, plainObject, rejectUnknown } from '../config/validators.js';
+import type { Invalid } from '../config/validators.js';
+import type { TtlLock } from '../stores/lock.js';
+import type { Clock } from '../config/options.js';
 
 /** Opaque access tokens are checked at the IdP's introspection endpoint (RFC 7662) with these credentials. */
 export interface IntrospectionOptions {
@@ -61,7 +62,7 @@ export interface BearerOptions extends BearerVerifyOptions {
   /** Milliseconds since the epoch. Default `Date.now`. */
   clock?: Clock;
   /** Where DPoP proof ids (`jti`) are remembered against replay; share one (Redis) across instances. Default: in-process. */
-  lock?: RefreshLock;
+  lock?: TtlLock;
 }
 
 /** `requireAuth({ bearer })` options: issuer, fetch, clock and lock come from `oidc()`; `audience` defaults to the clientId. */
@@ -88,9 +89,6 @@ export interface ResolvedBearer {
   readonly baseUrl: URL | undefined;
 }
 
-export const ASYMMETRIC_ALGS: readonly string[] = Object.freeze([
-  'RS256', 'RS384', 'RS512', 'PS256', 'PS384', 'PS512', 'ES256', 'ES384', 'ES512', 'EdDSA', 'Ed25519',
-]);
 const VERIFY_KEYS = ['audience', 'scopes', 'algorithms', 'clockTolerance', 'jwksCooldown', 'introspection', 'dpop', 'strict', 'realm'];
 export const STANDALONE_KEYS: ReadonlySet<string> = new Set([
   ...VERIFY_KEYS, 'issuer', 'baseUrl', 'httpTimeout', 'allowInsecureRequests', 'customFetch', 'clock', 'lock',
@@ -99,37 +97,6 @@ const GUARD_KEYS: ReadonlySet<string> = new Set(VERIFY_KEYS);
 /** RFC 6749 scope-token characters: printable ASCII without space, `"` and `\` (so they are header-safe too). */
 const SCOPE_TOKEN = /^[\x21\x23-\x5B\x5D-\x7E]+$/;
 const REALM = /^[\x20\x21\x23-\x5B\x5D-\x7E]*$/;
-
-export type Invalid = (message: string) => OidcError;
-
-export function invalidFor(label: string): Invalid {
-  return (message) => new OidcError('ERR_OIDC_INVALID_CONFIG', `${label}: ${message}`);
-}
-
-export function numberInRange(invalid: Invalid, value: unknown, name: string, fallback: number, min: number, max: number): number {
-  if (value === undefined) return fallback;
-  if (typeof value !== 'number' || !Number.isFinite(value) || value < min || value > max) {
-    throw invalid(`"${name}" must be a number from ${min} to ${max}`);
-  }
-  return value;
-}
-
-function optionalBoolean(invalid: Invalid, value: unknown, name: string): boolean {
-  if (value === undefined) return false;
-  if (typeof value !== 'boolean') throw invalid(`"${name}" must be true or false`);
-  return value;
-}
-
-function plainObject(invalid: Invalid, value: unknown, name: string): Record<string, unknown> {
-  if (typeof value !== 'object' || value === null || Array.isArray(value)) throw invalid(`"${name}" must be an object`);
-  return value as Record<string, unknown>;
-}
-
-export function rejectUnknown(invalid: Invalid, value: Record<string, unknown>, known: ReadonlySet<string>, prefix = ''): void {
-  for (const key of Object.keys(value)) {
-    if (!known.has(key)) throw invalid(`unknown option "${prefix}${key}"`);
-  }
-}
 
 function algorithmList(invalid: Invalid, value: unknown, name: string): readonly string[] {
   if (value === undefined) return ASYMMETRIC_ALGS;

@@ -1,23 +1,16 @@
 import * as client from 'openid-client';
-import { isLoopbackHost } from '../config.js';
+import { injectedFetchAndClock, invalidFor, lockOption, numberInRange, optionalBoolean, requireHttps } from '../config/validators.js';
 import type { OidcEngine } from '../engine.js';
-import { MemoryLock } from '../lock.js';
-import type { RefreshLock } from '../lock.js';
-import { toIdpError } from '../upstream-error.js';
-import { invalidFor, numberInRange, resolveBearerOptions } from './options.js';
+import { MemoryLock } from '../stores/lock.js';
+import { allowsHttp } from '../config/transport.js';
+import { toIdpError } from '../idp/upstream-error.js';
+import { resolveBearerOptions } from './options.js';
 import type { BearerGuardOptions, BearerOptions } from './options.js';
 import { BearerVerifier } from './verifier.js';
 import type { IssuerEndpoints } from './verifier.js';
 
 /** Client id used for discovery when the resource server has no credentials of its own (never sent anywhere). */
 const ANONYMOUS_RESOURCE_SERVER = 'oidc-session-resource-server';
-
-function checkLock(invalid: ReturnType<typeof invalidFor>, lock: unknown): RefreshLock | undefined {
-  if (lock === undefined) return undefined;
-  const candidate = lock as Partial<RefreshLock>;
-  if (typeof candidate.acquire !== 'function' || typeof candidate.release !== 'function') throw invalid('"lock" must have acquire() and release()');
-  return lock as RefreshLock;
-}
 
 /**
  * A verifier for `requireBearer()`: options validated now, discovery on the first request (single
@@ -33,17 +26,12 @@ export function createBearerVerifier(options: BearerOptions, label = 'requireBea
     throw invalid('"issuer" must be an absolute http(s) URL');
   }
   if (issuerUrl.pathname.includes('/.well-known/')) throw invalid('"issuer" must be the issuer URL, not its .well-known discovery document');
-  const allowInsecure = options.allowInsecureRequests ?? false;
-  if (typeof allowInsecure !== 'boolean') throw invalid('"allowInsecureRequests" must be true or false');
-  const allowHttp = allowInsecure || isLoopbackHost(issuerUrl.hostname);
-  if (issuerUrl.protocol !== 'https:' && !(issuerUrl.protocol === 'http:' && allowHttp)) {
-    throw invalid('"issuer" must use https (http is allowed for 127.0.0.1, localhost and ::1, or with "allowInsecureRequests: true")');
-  }
+  const allowInsecure = optionalBoolean(invalid, options.allowInsecureRequests, 'allowInsecureRequests');
+  requireHttps(invalid, issuerUrl, 'issuer', allowInsecure);
   const timeoutMs = numberInRange(invalid, options.httpTimeout, 'httpTimeout', 5000, 100, 120_000);
-  if (options.customFetch !== undefined && typeof options.customFetch !== 'function') throw invalid('"customFetch" must be a function');
-  if (options.clock !== undefined && typeof options.clock !== 'function') throw invalid('"clock" must be a function returning milliseconds');
+  injectedFetchAndClock(invalid, options);
   const clock = options.clock ?? Date.now;
-  const lock = checkLock(invalid, options.lock) ?? new MemoryLock(clock);
+  const lock = lockOption(invalid, options.lock) ?? new MemoryLock(clock);
   const customFetch = options.customFetch;
 
   const discover = async (): Promise<IssuerEndpoints> => {
@@ -51,7 +39,7 @@ export function createBearerVerifier(options: BearerOptions, label = 'requireBea
     try {
       config = await client.discovery(issuerUrl, settings.introspection?.clientId ?? ANONYMOUS_RESOURCE_SERVER, undefined, undefined, {
         timeout: timeoutMs / 1000,
-        execute: allowHttp ? [client.allowInsecureRequests] : [],
+        execute: allowsHttp(issuerUrl, allowInsecure) ? [client.allowInsecureRequests] : [],
         ...(customFetch ? { [client.customFetch]: customFetch as unknown as client.CustomFetch } : {}),
       });
     } catch (err) {

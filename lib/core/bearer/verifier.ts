@@ -1,11 +1,12 @@
 import { createRemoteJWKSet, customFetch as joseCustomFetch } from 'jose';
 import type { JWTVerifyGetKey } from 'jose';
 import type * as client from 'openid-client';
-import { claimValues } from '../claim-path.js';
-import { isLoopbackHost } from '../config.js';
+import { claimValues } from '../tokens/claim-path.js';
+import { singleFlight } from '../idp/single-flight.js';
+import { allowedScheme } from '../config/transport.js';
 import { OidcError } from '../errors.js';
-import type { RefreshLock } from '../lock.js';
-import type { Clock } from '../options.js';
+import type { TtlLock } from '../stores/lock.js';
+import type { Clock } from '../config/options.js';
 import { insufficientClaims, insufficientScope, invalidDpopProof, invalidToken, missingToken } from './challenge.js';
 import type { ChallengeContext, TokenScheme } from './challenge.js';
 import { readCredentials } from './credentials.js';
@@ -54,10 +55,6 @@ interface Resources {
   introspection: client.Configuration | undefined;
 }
 
-export function httpAllowed(endpoints: Pick<IssuerEndpoints, 'allowInsecure'>, url: URL): boolean {
-  return url.protocol === 'https:' || (url.protocol === 'http:' && (endpoints.allowInsecure || isLoopbackHost(url.hostname)));
-}
-
 /** Brands our AuthInfo objects and remembers the challenge settings of the verifier that made them. */
 const AUTH_INFO = Symbol('oidc-session.auth-info');
 
@@ -104,11 +101,12 @@ export class BearerVerifier {
   readonly settings: ResolvedBearer;
   private readonly endpoints: () => Promise<IssuerEndpoints>;
   private readonly clock: Clock;
-  private readonly lock: RefreshLock;
+  private readonly lock: TtlLock;
   private readonly introspector: Introspector | undefined;
-  private pending: Promise<Resources> | undefined;
+  /** Keys and introspection client, built once per successful discovery; a failure is retried next time. */
+  private readonly resources: () => Promise<Resources> = singleFlight(() => this.endpoints().then((endpoints) => this.build(endpoints)));
 
-  constructor(settings: ResolvedBearer, endpoints: () => Promise<IssuerEndpoints>, clock: Clock, lock: RefreshLock) {
+  constructor(settings: ResolvedBearer, endpoints: () => Promise<IssuerEndpoints>, clock: Clock, lock: TtlLock) {
     this.settings = settings;
     this.endpoints = endpoints;
     this.clock = clock;
@@ -168,23 +166,11 @@ export class BearerVerifier {
     }
   }
 
-  /** Keys and introspection client, built once per successful discovery; a failure is retried next time. */
-  private resources(): Promise<Resources> {
-    if (!this.pending) {
-      const attempt = this.endpoints().then((endpoints) => this.build(endpoints));
-      this.pending = attempt;
-      attempt.catch(() => {
-        if (this.pending === attempt) this.pending = undefined;
-      });
-    }
-    return this.pending;
-  }
-
   private build(endpoints: IssuerEndpoints): Resources {
     const { server } = endpoints;
     if (!server.jwks_uri) throw new OidcError('ERR_OIDC_DISCOVERY_FAILED', 'The IdP metadata has no jwks_uri');
     const jwksUrl = new URL(server.jwks_uri);
-    if (!httpAllowed(endpoints, jwksUrl)) throw new OidcError('ERR_OIDC_DISCOVERY_FAILED', 'The IdP jwks_uri must use https');
+    if (!allowedScheme(jwksUrl, endpoints.allowInsecure)) throw new OidcError('ERR_OIDC_DISCOVERY_FAILED', 'The IdP jwks_uri must use https');
     // Our own key set, not the login side's: anyone can send a bearer token, so an unknown `kid` may only
     // trigger a refetch once per cool-down, whereas ID tokens straight from the token endpoint may refetch at once.
     const keys = createRemoteJWKSet(jwksUrl, {
