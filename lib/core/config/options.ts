@@ -1,10 +1,20 @@
+import type { JWK } from 'jose';
 import type { Configuration } from 'openid-client';
-import type { DpopOption } from '../tokens/dpop-keys.js';
 import type { IdTokenClaims, UserinfoClaims } from './claims.js';
 import type { TtlLock } from '../stores/lock.js';
-import type { RequestObjectOptions } from './request-object.js';
 import type { SessionIndex } from '../stores/session-index.js';
 import type { OidcUser } from '../session/user.js';
+
+/** The `dpop` option: true (a key pair per session), or one key pair for the whole app. */
+export type DpopOption = boolean | CryptoKeyPair | JWK;
+
+/** The `requestObject` option: sign the authorization request (JAR, RFC 9101). */
+export interface RequestObjectOptions {
+  /** The client's private key: a CryptoKey, a private JWK, or a PKCS#8 PEM string. */
+  key: CryptoKey | JWK | string;
+  /** Default: the JWK's `alg`, the CryptoKey's algorithm, or RS256 for a PEM. */
+  alg?: string;
+}
 
 /** How the client authenticates at the token endpoint. */
 export type ClientAuthMethod = 'client_secret_basic' | 'client_secret_post' | 'private_key_jwt' | 'none';

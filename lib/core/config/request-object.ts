@@ -2,18 +2,14 @@ import type { ServerMetadata } from 'openid-client';
 import { importJWK, importPKCS8 } from 'jose';
 import type { JWK } from 'jose';
 import { invalidFor } from './validators.js';
-import { algFromKey } from '../tokens/dpop-keys.js';
+import { algFromKey } from './dpop-option.js';
 import { OidcError } from '../errors.js';
 
 const invalid = invalidFor('oidc()');
 
-/** The `requestObject` option: sign the authorization request (JAR, RFC 9101). */
-export interface RequestObjectOptions {
-  /** The client's private key: a CryptoKey, a private JWK, or a PKCS#8 PEM string. */
-  key: CryptoKey | JWK | string;
-  /** Default: the JWK's `alg`, the CryptoKey's algorithm, or RS256 for a PEM. */
-  alg?: string;
-}
+import type { RequestObjectOptions } from './options.js';
+
+export type { RequestObjectOptions } from './options.js';
 
 export interface ResolvedRequestObject {
   readonly key: CryptoKey | JWK | string;

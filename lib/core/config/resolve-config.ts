@@ -2,7 +2,7 @@ import {
   claimPath, injectedFetchAndClock, invalidFor, lockOption, numberInRange, optionalBoolean, optionalFunction, optionalString, parseUrl,
   PROTECTED_AUTHORIZATION_PARAMS, requireHttps, resolveLogger, routePath,
 } from './validators.js';
-import { resolveDpop } from '../tokens/dpop-keys.js';
+import { resolveDpop } from './dpop-option.js';
 import { eocReplacement, MIGRATION_GUIDE } from './eoc-options.js';
 import { MemoryLock } from '../stores/lock.js';
 import type { OidcOptions } from './options.js';

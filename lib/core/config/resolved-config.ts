@@ -2,7 +2,7 @@ import type { Configuration } from 'openid-client';
 import type { TtlLock } from '../stores/lock.js';
 import type { ClientAuthMethod, Clock, Logger, LoginEvent, LogoutEvent, RefreshEvent } from './options.js';
 import type { SessionIndex } from '../stores/session-index.js';
-import type { ResolvedDpop } from '../tokens/dpop-keys.js';
+import type { ResolvedDpop } from './dpop-option.js';
 import type { ResolvedRequestObject } from './request-object.js';
 
 /** One IdP's part of the validated configuration (resolveProviders()). */

@@ -2,45 +2,19 @@ import * as client from 'openid-client';
 import { calculateJwkThumbprint, exportJWK, importJWK, SignJWT } from 'jose';
 import type { JWK } from 'jose';
 import { createHash, randomBytes } from 'node:crypto';
-import { invalidFor } from '../config/validators.js';
+import { algFromKey, isKeyPair } from '../config/dpop-option.js';
+import type { ResolvedDpop } from '../config/dpop-option.js';
 import { OidcError } from '../errors.js';
 import type { DiscoveredProvider, ProviderClient } from '../idp/provider-client.js';
 import type { AuthenticatedSession } from '../session/session-data.js';
 
-const invalid = invalidFor('oidc()');
+export type { DpopOption, ResolvedDpop } from '../config/dpop-option.js';
+export { algFromKey, resolveDpop } from '../config/dpop-option.js';
 
 /** The DPoP options for IdP calls on behalf of a login (refresh, userinfo), undefined without DPoP. */
 export type DpopFor = (auth: AuthenticatedSession) => Promise<client.DPoPOptions | undefined>;
 
-/** The `dpop` option: true (a key pair per session), or one key pair for the whole app. */
-export type DpopOption = boolean | CryptoKeyPair | JWK;
-
-/** `dpop` after validation: undefined when off. */
-export type ResolvedDpop = { readonly mode: 'session' } | { readonly mode: 'app'; readonly key: CryptoKeyPair | JWK };
-
 const HANDLE_CACHE_SIZE = 1000;
-
-function isKeyPair(value: unknown): value is CryptoKeyPair {
-  const pair = value as Partial<CryptoKeyPair> | null;
-  return typeof pair === 'object' && pair !== null && pair.privateKey instanceof CryptoKey && pair.publicKey instanceof CryptoKey;
-}
-
-/** Checked once at construction; the JWK itself is imported at the first login (import is async). */
-export function resolveDpop(value: unknown): ResolvedDpop | undefined {
-  if (value === undefined || value === false) return undefined;
-  if (value === true) return Object.freeze({ mode: 'session' });
-  if (isKeyPair(value)) {
-    if (value.privateKey.type !== 'private' || value.publicKey.type !== 'public' || !value.publicKey.extractable) {
-      throw invalid('"dpop" key pair needs a private key and an extractable public key');
-    }
-    return Object.freeze({ mode: 'app', key: value });
-  }
-  const jwk = value as JWK | null;
-  if (typeof jwk === 'object' && jwk !== null && typeof jwk.kty === 'string' && typeof jwk.d === 'string' && jwk.kty !== 'oct') {
-    return Object.freeze({ mode: 'app', key: Object.freeze({ ...jwk }) });
-  }
-  throw invalid('"dpop" must be true, false, a CryptoKeyPair or a private asymmetric JWK (EC, OKP or RSA with "alg" for RSA)');
-}
 
 function publicPart(jwk: JWK): JWK {
   const { d: _d, p: _p, q: _q, dp: _dp, dq: _dq, qi: _qi, oth: _oth, key_ops: _ops, ext: _ext, ...pub } = jwk as JWK & Record<string, unknown>;
@@ -151,10 +125,3 @@ export class DpopKeys {
   }
 }
 
-export function algFromKey(key: CryptoKey): string {
-  const algorithm = key.algorithm as { name: string; namedCurve?: string; hash?: { name: string } };
-  if (algorithm.name === 'ECDSA') return algorithm.namedCurve === 'P-384' ? 'ES384' : algorithm.namedCurve === 'P-521' ? 'ES512' : 'ES256';
-  if (algorithm.name === 'Ed25519') return 'EdDSA';
-  const bits = algorithm.hash?.name.replace('SHA-', '') ?? '256';
-  return algorithm.name === 'RSA-PSS' ? `PS${bits}` : `RS${bits}`;
-}
