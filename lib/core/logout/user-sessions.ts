@@ -1,11 +1,20 @@
-import type { OidcEngine } from '../engine.js';
+import type { ResolvedConfig } from '../config/resolved-config.js';
 import { OidcError } from '../errors.js';
 import { isCrossSite } from '../http/messages.js';
 import type { HttpRequest } from '../http/messages.js';
 import { endSessionUrl, revokeTokens } from './idp-logout.js';
 import type { AuthenticatedSession, OidcSessionData, SessionPort } from '../session/session-data.js';
 import { buildUser } from '../session/user.js';
-import type { OidcUser } from '../session/user.js';
+import type { ClaimsCache, OidcUser } from '../session/user.js';
+import type { ProviderClient } from '../idp/provider-client.js';
+
+/** What UserSessions needs of the engine (it is one of the engine's parts, so it names no engine type). */
+export interface SessionsHost {
+  readonly cfg: ResolvedConfig;
+  readonly claims: ClaimsCache;
+  currentLogin(data: OidcSessionData | undefined): AuthenticatedSession | undefined;
+  providerClient(id?: string): ProviderClient;
+}
 
 /** One session of a user, as `auth.sessions.list()` shows it: never a token. */
 export interface SessionInfo {
@@ -65,9 +74,9 @@ interface Found {
  * the store. An index entry whose session is gone or belongs to someone else is dropped on the way.
  */
 export class UserSessions {
-  private readonly engine: OidcEngine;
+  private readonly engine: SessionsHost;
 
-  constructor(engine: OidcEngine) {
+  constructor(engine: SessionsHost) {
     this.engine = engine;
   }
 
