@@ -6,6 +6,8 @@ import { invalid } from './config-validators.js';
 import { OidcError } from './errors.js';
 import type { DiscoveredProvider, ProviderClient } from './provider-client.js';
 import type { AuthenticatedSession } from './session-data.js';
+import type { CryptoKey, CryptoKeyPair } from './web-crypto.js';
+import { isCryptoKey } from './web-crypto.js';
 
 /** The DPoP options for IdP calls on behalf of a login (refresh, userinfo), undefined without DPoP. */
 export type DpopFor = (auth: AuthenticatedSession) => Promise<client.DPoPOptions | undefined>;
@@ -20,7 +22,7 @@ const HANDLE_CACHE_SIZE = 1000;
 
 function isKeyPair(value: unknown): value is CryptoKeyPair {
   const pair = value as Partial<CryptoKeyPair> | null;
-  return typeof pair === 'object' && pair !== null && pair.privateKey instanceof CryptoKey && pair.publicKey instanceof CryptoKey;
+  return typeof pair === 'object' && pair !== null && isCryptoKey(pair.privateKey) && isCryptoKey(pair.publicKey);
 }
 
 /** Checked once at construction; the JWK itself is imported at the first login (import is async). */

@@ -9,6 +9,7 @@ import { providerKeys } from './jwks.js';
 import { limitedFetch } from './limited-fetch.js';
 import { assertRequestObjectSupported, requestObjectKey } from './request-object.js';
 import { toIdpError } from './upstream-error.js';
+import type { CryptoKey } from './web-crypto.js';
 
 /** A discovered IdP: the openid-client Configuration plus our own JWKS for signature checks. */
 export interface DiscoveredProvider {

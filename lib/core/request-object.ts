@@ -4,6 +4,8 @@ import type { JWK } from 'jose';
 import { invalid } from './config-validators.js';
 import { algFromKey } from './dpop-keys.js';
 import { OidcError } from './errors.js';
+import type { CryptoKey } from './web-crypto.js';
+import { isCryptoKey } from './web-crypto.js';
 
 /** The `requestObject` option: sign the authorization request (JAR, RFC 9101). */
 export interface RequestObjectOptions {
@@ -29,7 +31,7 @@ export function resolveRequestObject(value: unknown, name: string): ResolvedRequ
   const { key, alg } = value as Partial<RequestObjectOptions>;
   let derived: string | undefined;
   let kid: string | undefined;
-  if (key instanceof CryptoKey) {
+  if (isCryptoKey(key)) {
     if (key.type !== 'private') throw invalid(`"${name}.key" must be a private key`);
     derived = algFromKey(key);
   } else if (typeof key === 'string') {
@@ -62,7 +64,7 @@ export function assertRequestObjectSupported(ro: ResolvedRequestObject, server: 
 /** The signing key as openid-client takes it (imported once, at discovery). */
 export async function requestObjectKey(ro: ResolvedRequestObject, name: string): Promise<{ key: CryptoKey; kid?: string }> {
   try {
-    const key = ro.key instanceof CryptoKey ? ro.key : typeof ro.key === 'string' ? await importPKCS8(ro.key, ro.alg) : await importJWK(ro.key, ro.alg);
+    const key = isCryptoKey(ro.key) ? ro.key : typeof ro.key === 'string' ? await importPKCS8(ro.key, ro.alg) : await importJWK(ro.key, ro.alg);
     return { key: key as CryptoKey, ...(ro.kid ? { kid: ro.kid } : {}) };
   } catch (err) {
     throw new OidcError('ERR_OIDC_INVALID_CONFIG', `oidc(): "${name}.key" could not be imported for ${ro.alg}`, { cause: err });
