@@ -6,22 +6,22 @@ import { invalid } from './config-validators.js';
 import { OidcError } from './errors.js';
 import type { DiscoveredProvider, ProviderClient } from './provider-client.js';
 import type { AuthenticatedSession } from './session-data.js';
-import type { CryptoKey, CryptoKeyPair } from './web-crypto.js';
+import type { webcrypto } from 'node:crypto';
 import { isCryptoKey } from './web-crypto.js';
 
 /** The DPoP options for IdP calls on behalf of a login (refresh, userinfo), undefined without DPoP. */
 export type DpopFor = (auth: AuthenticatedSession) => Promise<client.DPoPOptions | undefined>;
 
 /** The `dpop` option: true (a key pair per session), or one key pair for the whole app. */
-export type DpopOption = boolean | CryptoKeyPair | JWK;
+export type DpopOption = boolean | webcrypto.CryptoKeyPair | JWK;
 
 /** `dpop` after validation: undefined when off. */
-export type ResolvedDpop = { readonly mode: 'session' } | { readonly mode: 'app'; readonly key: CryptoKeyPair | JWK };
+export type ResolvedDpop = { readonly mode: 'session' } | { readonly mode: 'app'; readonly key: webcrypto.CryptoKeyPair | JWK };
 
 const HANDLE_CACHE_SIZE = 1000;
 
-function isKeyPair(value: unknown): value is CryptoKeyPair {
-  const pair = value as Partial<CryptoKeyPair> | null;
+function isKeyPair(value: unknown): value is webcrypto.CryptoKeyPair {
+  const pair = value as Partial<webcrypto.CryptoKeyPair> | null;
   return typeof pair === 'object' && pair !== null && isCryptoKey(pair.privateKey) && isCryptoKey(pair.publicKey);
 }
 
@@ -54,11 +54,11 @@ function algOf(jwk: JWK): string {
   throw new OidcError('ERR_OIDC_INVALID_CONFIG', 'oidc(): an RSA "dpop" JWK needs "alg" (PS256, RS256...)');
 }
 
-async function keyPairOf(jwk: JWK): Promise<CryptoKeyPair> {
+async function keyPairOf(jwk: JWK): Promise<webcrypto.CryptoKeyPair> {
   const alg = algOf(jwk);
   try {
-    const privateKey = (await importJWK(jwk, alg)) as CryptoKey;
-    const publicKey = (await importJWK(publicPart(jwk), alg, { extractable: true })) as CryptoKey;
+    const privateKey = (await importJWK(jwk, alg)) as webcrypto.CryptoKey;
+    const publicKey = (await importJWK(publicPart(jwk), alg, { extractable: true })) as webcrypto.CryptoKey;
     return { privateKey, publicKey };
   } catch (err) {
     throw new OidcError('ERR_OIDC_INVALID_CONFIG', 'oidc(): the "dpop" key could not be imported', { cause: err });
@@ -79,8 +79,8 @@ export interface LoginDpop {
  */
 export class DpopKeys {
   private readonly setting: ResolvedDpop | undefined;
-  private readonly handles = new Map<string, { handle: client.DPoPHandle; pair: CryptoKeyPair }>();
-  private appPair: Promise<CryptoKeyPair> | undefined;
+  private readonly handles = new Map<string, { handle: client.DPoPHandle; pair: webcrypto.CryptoKeyPair }>();
+  private appPair: Promise<webcrypto.CryptoKeyPair> | undefined;
 
   constructor(setting: ResolvedDpop | undefined) {
     this.setting = setting;
@@ -129,7 +129,7 @@ export class DpopKeys {
       .sign(pair.privateKey);
   }
 
-  private async pairOf(sessionKey: JWK | undefined): Promise<{ pair: CryptoKeyPair; thumbprint: string }> {
+  private async pairOf(sessionKey: JWK | undefined): Promise<{ pair: webcrypto.CryptoKeyPair; thumbprint: string }> {
     if (sessionKey) return { pair: await keyPairOf(sessionKey), thumbprint: await calculateJwkThumbprint(sessionKey) };
     if (this.setting?.mode !== 'app') throw new OidcError('ERR_OIDC_INVALID_CONFIG', 'This login has no DPoP key (it was made before "dpop" was turned on)');
     const key = this.setting.key;
@@ -137,7 +137,7 @@ export class DpopKeys {
     return { pair, thumbprint: await calculateJwkThumbprint(await exportJWK(pair.publicKey)) };
   }
 
-  private handleFor(provider: DiscoveredProvider, thumbprint: string, pair: CryptoKeyPair): client.DPoPHandle {
+  private handleFor(provider: DiscoveredProvider, thumbprint: string, pair: webcrypto.CryptoKeyPair): client.DPoPHandle {
     const id = `${provider.settings.id}\n${thumbprint}`;
     let entry = this.handles.get(id);
     if (entry) {
@@ -151,7 +151,7 @@ export class DpopKeys {
   }
 }
 
-export function algFromKey(key: CryptoKey): string {
+export function algFromKey(key: webcrypto.CryptoKey): string {
   const algorithm = key.algorithm as { name: string; namedCurve?: string; hash?: { name: string } };
   if (algorithm.name === 'ECDSA') return algorithm.namedCurve === 'P-384' ? 'ES384' : algorithm.namedCurve === 'P-521' ? 'ES512' : 'ES256';
   if (algorithm.name === 'Ed25519') return 'EdDSA';

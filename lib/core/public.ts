@@ -18,3 +18,4 @@ export type { StandardClaims, AddressClaim, IdTokenClaims, UserinfoClaims } from
 export type { SessionInfo, SessionQuery, SessionsApi, LogoutEverywhereOptions, LogoutEverywhereResult } from './user-sessions.js';
 export type { BoundAccessToken } from './bound-token.js';
 export type { DpopOption } from './dpop-keys.js';
+export type { RequestObjectOptions } from './request-object.js';

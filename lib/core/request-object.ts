@@ -4,19 +4,19 @@ import type { JWK } from 'jose';
 import { invalid } from './config-validators.js';
 import { algFromKey } from './dpop-keys.js';
 import { OidcError } from './errors.js';
-import type { CryptoKey } from './web-crypto.js';
+import type { webcrypto } from 'node:crypto';
 import { isCryptoKey } from './web-crypto.js';
 
 /** The `requestObject` option: sign the authorization request (JAR, RFC 9101). */
 export interface RequestObjectOptions {
   /** The client's private key: a CryptoKey, a private JWK, or a PKCS#8 PEM string. */
-  key: CryptoKey | JWK | string;
+  key: webcrypto.CryptoKey | JWK | string;
   /** Default: the JWK's `alg`, the CryptoKey's algorithm, or RS256 for a PEM. */
   alg?: string;
 }
 
 export interface ResolvedRequestObject {
-  readonly key: CryptoKey | JWK | string;
+  readonly key: webcrypto.CryptoKey | JWK | string;
   readonly alg: string;
   readonly kid: string | undefined;
 }
@@ -62,10 +62,10 @@ export function assertRequestObjectSupported(ro: ResolvedRequestObject, server: 
 }
 
 /** The signing key as openid-client takes it (imported once, at discovery). */
-export async function requestObjectKey(ro: ResolvedRequestObject, name: string): Promise<{ key: CryptoKey; kid?: string }> {
+export async function requestObjectKey(ro: ResolvedRequestObject, name: string): Promise<{ key: webcrypto.CryptoKey; kid?: string }> {
   try {
     const key = isCryptoKey(ro.key) ? ro.key : typeof ro.key === 'string' ? await importPKCS8(ro.key, ro.alg) : await importJWK(ro.key, ro.alg);
-    return { key: key as CryptoKey, ...(ro.kid ? { kid: ro.kid } : {}) };
+    return { key: key as webcrypto.CryptoKey, ...(ro.kid ? { kid: ro.kid } : {}) };
   } catch (err) {
     throw new OidcError('ERR_OIDC_INVALID_CONFIG', `oidc(): "${name}.key" could not be imported for ${ro.alg}`, { cause: err });
   }
