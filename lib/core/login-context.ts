@@ -10,6 +10,7 @@ import { buildUser } from './session/user.js';
 import type { OidcUser } from './session/user.js';
 import type { LogoutEverywhereOptions, LogoutEverywhereResult, SessionInfo, SessionStoreAccess } from './logout/user-sessions.js';
 
+/** Options of `getAccessToken()`: another API's token (`resource`, RFC 8707), its scope, and the lifetime it must have left. */
 export interface AccessTokenOptions {
   /** Seconds the token must still be valid. Default 60. */
   minTtl?: number;

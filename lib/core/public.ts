@@ -18,3 +18,4 @@ export type { StandardClaims, AddressClaim, IdTokenClaims, UserinfoClaims } from
 export type { SessionInfo, SessionQuery, SessionsApi, LogoutEverywhereOptions, LogoutEverywhereResult } from './logout/user-sessions.js';
 export type { BoundAccessToken } from './tokens/bound-token.js';
 export type { DpopOption } from './tokens/dpop-keys.js';
+export type { RequestObjectOptions } from './config/options.js';

@@ -33,6 +33,7 @@ export class TestIdpStore {
   /** @internal Keys of the IdP's signed cookies: a restarted IdP still knows its browsers. */
   readonly cookieKeys: readonly string[] = [randomBytes(32).toString('base64url'), randomBytes(32).toString('base64url')];
 
+  /** The value under `key`, or undefined once it expired. */
   get(key: string): unknown {
     const entry = this.#map.get(key);
     if (!entry) return undefined;
@@ -43,15 +44,18 @@ export class TestIdpStore {
     return entry.value;
   }
 
+  /** Keeps `value` under `key`, for `expiresInSeconds` when given. */
   set(key: string, value: unknown, expiresInSeconds?: number): void {
     const expiresAt = typeof expiresInSeconds === 'number' ? Date.now() + expiresInSeconds * 1000 : Infinity;
     this.#map.set(key, { value, expiresAt });
   }
 
+  /** Forgets `key`. */
   delete(key: string): void {
     this.#map.delete(key);
   }
 
+  /** Forgets everything (a fresh IdP). */
   clear(): void {
     this.#map.clear();
   }

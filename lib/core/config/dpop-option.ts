@@ -1,6 +1,8 @@
 import type { JWK } from 'jose';
 import type { DpopOption } from './options.js';
 import { invalidFor } from './validators.js';
+import type { webcrypto } from 'node:crypto';
+import { isCryptoKey } from './web-crypto.js';
 
 export type { DpopOption } from './options.js';
 
@@ -9,9 +11,9 @@ const invalid = invalidFor('oidc()');
 /** `dpop` after validation: undefined when off. */
 export type ResolvedDpop = { readonly mode: 'session' } | { readonly mode: 'app'; readonly key: CryptoKeyPair | JWK };
 
-export function isKeyPair(value: unknown): value is CryptoKeyPair {
-  const pair = value as Partial<CryptoKeyPair> | null;
-  return typeof pair === 'object' && pair !== null && pair.privateKey instanceof CryptoKey && pair.publicKey instanceof CryptoKey;
+export function isKeyPair(value: unknown): value is webcrypto.CryptoKeyPair {
+  const pair = value as Partial<webcrypto.CryptoKeyPair> | null;
+  return typeof pair === 'object' && pair !== null && isCryptoKey(pair.privateKey) && isCryptoKey(pair.publicKey);
 }
 
 /** Checked once at construction; the JWK itself is imported at the first login (import is async). */
@@ -32,7 +34,7 @@ export function resolveDpop(value: unknown): ResolvedDpop | undefined {
 }
 
 /** The JWS algorithm a key signs with (DPoP proofs, request objects). */
-export function algFromKey(key: CryptoKey): string {
+export function algFromKey(key: webcrypto.CryptoKey): string {
   const algorithm = key.algorithm as { name: string; namedCurve?: string; hash?: { name: string } };
   if (algorithm.name === 'ECDSA') return algorithm.namedCurve === 'P-384' ? 'ES384' : algorithm.namedCurve === 'P-521' ? 'ES512' : 'ES256';
   if (algorithm.name === 'Ed25519') return 'EdDSA';

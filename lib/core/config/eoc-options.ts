@@ -24,7 +24,7 @@ const EOC_REPLACEMENTS: Readonly<Record<string, string>> = {
   httpAgent: 'pass your own "customFetch"',
   enableTelemetry: 'oidc-session sends no telemetry; remove it',
   tokenEndpointParams: 'not supported',
-  requestObjectSigningKey: 'request objects (JAR) are not supported',
+  requestObjectSigningKey: 'use "requestObject": { key, alg } (docs/request-objects.md)',
   useMtls: 'not supported',
 };
 

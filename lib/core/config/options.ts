@@ -4,14 +4,15 @@ import type { IdTokenClaims, UserinfoClaims } from './claims.js';
 import type { TtlLock } from '../stores/lock.js';
 import type { SessionIndex } from '../stores/session-index.js';
 import type { OidcUser } from '../session/user.js';
+import type { webcrypto } from 'node:crypto';
 
 /** The `dpop` option: true (a key pair per session), or one key pair for the whole app. */
-export type DpopOption = boolean | CryptoKeyPair | JWK;
+export type DpopOption = boolean | webcrypto.CryptoKeyPair | JWK;
 
 /** The `requestObject` option: sign the authorization request (JAR, RFC 9101). */
 export interface RequestObjectOptions {
   /** The client's private key: a CryptoKey, a private JWK, or a PKCS#8 PEM string. */
-  key: CryptoKey | JWK | string;
+  key: webcrypto.CryptoKey | JWK | string;
   /** Default: the JWK's `alg`, the CryptoKey's algorithm, or RS256 for a PEM. */
   alg?: string;
 }

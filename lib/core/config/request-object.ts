@@ -4,6 +4,8 @@ import type { JWK } from 'jose';
 import { invalidFor } from './validators.js';
 import { algFromKey } from './dpop-option.js';
 import { OidcError } from '../errors.js';
+import type { webcrypto } from 'node:crypto';
+import { isCryptoKey } from './web-crypto.js';
 
 const invalid = invalidFor('oidc()');
 
@@ -12,7 +14,7 @@ import type { RequestObjectOptions } from './options.js';
 export type { RequestObjectOptions } from './options.js';
 
 export interface ResolvedRequestObject {
-  readonly key: CryptoKey | JWK | string;
+  readonly key: webcrypto.CryptoKey | JWK | string;
   readonly alg: string;
   readonly kid: string | undefined;
 }
@@ -27,7 +29,7 @@ export function resolveRequestObject(value: unknown, name: string): ResolvedRequ
   const { key, alg } = value as Partial<RequestObjectOptions>;
   let derived: string | undefined;
   let kid: string | undefined;
-  if (key instanceof CryptoKey) {
+  if (isCryptoKey(key)) {
     if (key.type !== 'private') throw invalid(`"${name}.key" must be a private key`);
     derived = algFromKey(key);
   } else if (typeof key === 'string') {
@@ -58,10 +60,10 @@ export function assertRequestObjectSupported(ro: ResolvedRequestObject, server: 
 }
 
 /** The signing key as openid-client takes it (imported once, at discovery). */
-export async function requestObjectKey(ro: ResolvedRequestObject, name: string): Promise<{ key: CryptoKey; kid?: string }> {
+export async function requestObjectKey(ro: ResolvedRequestObject, name: string): Promise<{ key: webcrypto.CryptoKey; kid?: string }> {
   try {
-    const key = ro.key instanceof CryptoKey ? ro.key : typeof ro.key === 'string' ? await importPKCS8(ro.key, ro.alg) : await importJWK(ro.key, ro.alg);
-    return { key: key as CryptoKey, ...(ro.kid ? { kid: ro.kid } : {}) };
+    const key = isCryptoKey(ro.key) ? ro.key : typeof ro.key === 'string' ? await importPKCS8(ro.key, ro.alg) : await importJWK(ro.key, ro.alg);
+    return { key: key as webcrypto.CryptoKey, ...(ro.kid ? { kid: ro.kid } : {}) };
   } catch (err) {
     throw new OidcError('ERR_OIDC_INVALID_CONFIG', `oidc(): "${name}.key" could not be imported for ${ro.alg}`, { cause: err });
   }

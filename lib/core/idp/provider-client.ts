@@ -10,6 +10,7 @@ import { allowedScheme, allowsHttp } from '../config/transport.js';
 import { limitedFetch } from './limited-fetch.js';
 import { assertRequestObjectSupported, requestObjectKey } from '../config/request-object.js';
 import { toIdpError } from './upstream-error.js';
+import type { webcrypto } from 'node:crypto';
 
 /** A discovered IdP: the openid-client Configuration plus our own JWKS for signature checks. */
 export interface DiscoveredProvider {
@@ -21,17 +22,17 @@ export interface DiscoveredProvider {
   /** Keys for ID tokens from the token endpoint: an unknown `kid` refetches at once (./jwks.ts). */
   readonly jwks: JWTVerifyGetKey;
   /** JAR: the imported key that signs authorization requests. */
-  readonly requestObjectKey: { key: CryptoKey; kid?: string } | undefined;
+  readonly requestObjectKey: { key: webcrypto.CryptoKey; kid?: string } | undefined;
   /** Keys for logout tokens, which anyone can post: unknown `kid`s refetch at most once per `jwksCooldown`. */
   readonly logoutTokenKeys: JWTVerifyGetKey;
 }
 
-async function privateKeyOf(settings: ResolvedProvider): Promise<CryptoKey> {
+async function privateKeyOf(settings: ResolvedProvider): Promise<webcrypto.CryptoKey> {
   const key = settings.privateKey;
   try {
-    if (typeof key === 'string') return (await importPKCS8(key, settings.idTokenSigningAlg)) as CryptoKey;
+    if (typeof key === 'string') return (await importPKCS8(key, settings.idTokenSigningAlg)) as webcrypto.CryptoKey;
     const jwk = key as JWK;
-    return (await importJWK(jwk, jwk.alg ?? settings.idTokenSigningAlg)) as CryptoKey;
+    return (await importJWK(jwk, jwk.alg ?? settings.idTokenSigningAlg)) as webcrypto.CryptoKey;
   } catch (err) {
     throw new OidcError('ERR_OIDC_INVALID_CONFIG', 'oidc(): "privateKey" could not be imported (a private JWK with "alg", or a PKCS#8 PEM)', { cause: err });
   }

@@ -32,6 +32,7 @@ export interface SessionInfo {
   current?: boolean;
 }
 
+/** Whose sessions: the user (`sub`) at one IdP (`iss`). */
 export interface SessionQuery {
   sub: string;
   iss: string;
@@ -45,11 +46,13 @@ export interface SessionStoreAccess {
   destroy(id: string): Promise<void>;
 }
 
+/** Options of `logoutEverywhere()`. */
 export interface LogoutEverywhereOptions {
   /** Also end the session at the IdP: the result then carries the end-session URL to send the browser to. */
   idpLogout?: boolean;
 }
 
+/** What `logoutEverywhere()` ended, and where to send the browser for the IdP logout when asked. */
 export interface LogoutEverywhereResult {
   /** How many sessions were ended, this one included. */
   destroyed: number;

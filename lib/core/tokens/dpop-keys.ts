@@ -2,6 +2,7 @@ import * as client from 'openid-client';
 import { calculateJwkThumbprint, exportJWK, importJWK, SignJWT } from 'jose';
 import type { JWK } from 'jose';
 import { createHash, randomBytes } from 'node:crypto';
+import type { webcrypto } from 'node:crypto';
 import { algFromKey, isKeyPair } from '../config/dpop-option.js';
 import type { ResolvedDpop } from '../config/dpop-option.js';
 import { OidcError } from '../errors.js';
@@ -28,11 +29,11 @@ function algOf(jwk: JWK): string {
   throw new OidcError('ERR_OIDC_INVALID_CONFIG', 'oidc(): an RSA "dpop" JWK needs "alg" (PS256, RS256...)');
 }
 
-async function keyPairOf(jwk: JWK): Promise<CryptoKeyPair> {
+async function keyPairOf(jwk: JWK): Promise<webcrypto.CryptoKeyPair> {
   const alg = algOf(jwk);
   try {
-    const privateKey = (await importJWK(jwk, alg)) as CryptoKey;
-    const publicKey = (await importJWK(publicPart(jwk), alg, { extractable: true })) as CryptoKey;
+    const privateKey = (await importJWK(jwk, alg)) as webcrypto.CryptoKey;
+    const publicKey = (await importJWK(publicPart(jwk), alg, { extractable: true })) as webcrypto.CryptoKey;
     return { privateKey, publicKey };
   } catch (err) {
     throw new OidcError('ERR_OIDC_INVALID_CONFIG', 'oidc(): the "dpop" key could not be imported', { cause: err });
@@ -53,8 +54,8 @@ export interface LoginDpop {
  */
 export class DpopKeys {
   private readonly setting: ResolvedDpop | undefined;
-  private readonly handles = new Map<string, { handle: client.DPoPHandle; pair: CryptoKeyPair }>();
-  private appPair: Promise<CryptoKeyPair> | undefined;
+  private readonly handles = new Map<string, { handle: client.DPoPHandle; pair: webcrypto.CryptoKeyPair }>();
+  private appPair: Promise<webcrypto.CryptoKeyPair> | undefined;
 
   constructor(setting: ResolvedDpop | undefined) {
     this.setting = setting;
@@ -103,7 +104,7 @@ export class DpopKeys {
       .sign(pair.privateKey);
   }
 
-  private async pairOf(sessionKey: JWK | undefined): Promise<{ pair: CryptoKeyPair; thumbprint: string }> {
+  private async pairOf(sessionKey: JWK | undefined): Promise<{ pair: webcrypto.CryptoKeyPair; thumbprint: string }> {
     if (sessionKey) return { pair: await keyPairOf(sessionKey), thumbprint: await calculateJwkThumbprint(sessionKey) };
     if (this.setting?.mode !== 'app') throw new OidcError('ERR_OIDC_INVALID_CONFIG', 'This login has no DPoP key (it was made before "dpop" was turned on)');
     const key = this.setting.key;
@@ -111,7 +112,7 @@ export class DpopKeys {
     return { pair, thumbprint: await calculateJwkThumbprint(await exportJWK(pair.publicKey)) };
   }
 
-  private handleFor(provider: DiscoveredProvider, thumbprint: string, pair: CryptoKeyPair): client.DPoPHandle {
+  private handleFor(provider: DiscoveredProvider, thumbprint: string, pair: webcrypto.CryptoKeyPair): client.DPoPHandle {
     const id = `${provider.settings.id}\n${thumbprint}`;
     let entry = this.handles.get(id);
     if (entry) {
