@@ -8,7 +8,7 @@ export type {
 export type { OidcUser } from './session/user.js';
 export type { OidcSessionData, AuthenticatedSession, ResourceToken } from './session/session-data.js';
 export type { AccessTokenOptions } from './login-context.js';
-export type { RefreshLock } from './stores/lock.js';
+export type { RefreshLock, TtlLock } from './stores/lock.js';
 export type { SessionIndex, SessionOwner } from './stores/session-index.js';
 export { MemoryLock } from './stores/lock.js';
 export { MemorySessionIndex } from './stores/session-index.js';

@@ -9,7 +9,7 @@ export type { DpopOption } from './options.js';
 const invalid = invalidFor('oidc()');
 
 /** `dpop` after validation: undefined when off. */
-export type ResolvedDpop = { readonly mode: 'session' } | { readonly mode: 'app'; readonly key: CryptoKeyPair | JWK };
+export type ResolvedDpop = { readonly mode: 'session' } | { readonly mode: 'app'; readonly key: webcrypto.CryptoKeyPair | JWK };
 
 export function isKeyPair(value: unknown): value is webcrypto.CryptoKeyPair {
   const pair = value as Partial<webcrypto.CryptoKeyPair> | null;

@@ -12,6 +12,7 @@ export function resolveStoreTimeout(factory: string, value: unknown): number {
   return timeoutMs;
 }
 
+/** Options of `resilientStore()` (Express and Koa): how long a store call may take before the request answers 503. */
 export interface ResilientStoreOptions {
   /** Milliseconds a store call may take before it fails with ERR_OIDC_STORE_UNAVAILABLE. Default 2000. */
   timeoutMs?: number;
