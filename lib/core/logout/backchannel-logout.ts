@@ -39,7 +39,7 @@ export async function handleBackchannelLogout(
     return { status: 200, headers: noStore, body: '' };
   } catch (err) {
     const error = err instanceof OidcError ? err : toIdpError(err, 'jwks');
-    cfg.logger.warn('oidc-session: back-channel logout rejected', { code: error.code });
+    cfg.logger.warn('oidc-session: back-channel logout rejected', { code: error.code, reason: error.message });
     if (error.status === 405) return json(405, { error: 'invalid_request', error_description: error.message }, { Allow: 'POST' });
     // Our own store being down is not the token's fault: a 5xx lets the IdP retry the delivery.
     if (error.code === 'ERR_OIDC_STORE_UNAVAILABLE') return json(503, { error: 'temporarily_unavailable', error_description: error.message }, { ...noStore, 'Retry-After': '1' });
