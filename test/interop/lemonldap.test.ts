@@ -79,7 +79,7 @@ describe.each(ADAPTERS)('LemonLDAP::NG 2.16, opaque access tokens, %s example ap
       // issue 17: LL::NG's introspection answer has neither aud nor token_type
       await page.goto(`${APP_URL}/api`);
       expect(await page.textContent('#api-status')).toBe('200');
-      expect(JSON.parse((await page.textContent('#api-body')) ?? '{}')).toMatchObject({ requestedBy: 'alice', via: 'bearer token' });
+      expect(JSON.parse((await page.textContent('#api-body')) ?? '{}')).toMatchObject({ requestedBy: 'alice', via: 'Bearer token' });
     }));
   }
 
@@ -133,7 +133,7 @@ describe('LemonLDAP::NG 2.16, JWT access tokens (LLNG_AT_JWT=1), express example
     expect(await page.locator('#access-opaque').count()).toBe(0);
     await page.goto(`${APP_URL}/api`);
     expect(await page.textContent('#api-status')).toBe('200');
-    expect(JSON.parse((await page.textContent('#api-body')) ?? '{}')).toMatchObject({ requestedBy: 'alice', via: 'bearer token' });
+    expect(JSON.parse((await page.textContent('#api-body')) ?? '{}')).toMatchObject({ requestedBy: 'alice', via: 'Bearer token' });
   }));
 });
 

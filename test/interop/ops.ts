@@ -62,6 +62,8 @@ export interface Op {
   clientSecret: string;
   /** Everything the example app needs, as environment variables (PORT included). */
   env: Record<string, string>;
+  /** The OP's own log file, where it has one the tests read (Glewlwyd: its back-channel deliveries). */
+  log?: string;
   stop(): Promise<void>;
 }
 
@@ -103,6 +105,7 @@ export async function startGlewlwyd(): Promise<Op> {
   return {
     ...op,
     env: { PORT: new URL(op.appUrl).port, OIDC_ISSUER: issuer, OIDC_CLIENT_ID: op.clientId, OIDC_CLIENT_SECRET: op.clientSecret, OIDC_SCOPE: 'openid profile email' },
+    log: join(dir, 'glewlwyd.log'),
     stop: async () => void (await run('glewlwyd/stop.sh', [dir], {}, 30_000)),
   };
 }

@@ -80,9 +80,11 @@ export function appPages(appUrl: string) {
       return Number(await page.locator('#countdown').getAttribute('data-expires-at'));
     },
 
+    /** The home page's logout buttons, by role and name (Express: "Log out at the IdP too", Koa: "... of the IdP too"). */
     async logOut(page: Page, where: 'local' | 'idp'): Promise<void> {
       await page.goto(`${appUrl}/`);
-      await page.click(`form[action="${where === 'local' ? '/logout' : '/logout/idp'}"] button`);
+      const name = where === 'local' ? /^Log out$/ : /^Log out (at|of) the IdP too$/;
+      await page.getByRole('button', { name }).click();
     },
 
     /** Back on the app (where the OP sent the browser), logged out. */
