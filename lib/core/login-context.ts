@@ -2,7 +2,6 @@ import type { JWTPayload } from 'jose';
 import type { OidcEngine } from './engine.js';
 import { OidcError } from './errors.js';
 import type { AuthenticatedSession, OidcSessionData, SessionPort } from './session-data.js';
-import { buildUser } from './user.js';
 import type { OidcUser } from './user.js';
 
 /**
@@ -17,6 +16,9 @@ export abstract class LoginContext<User extends OidcUser = OidcUser> {
   private refreshed: AuthenticatedSession | undefined;
   private builtFor: AuthenticatedSession | undefined;
   private builtUser: User | undefined;
+  /** The stored login last checked by engine.authenticated(), and the verdict: checked once per request. */
+  private checked: AuthenticatedSession | undefined;
+  private verdict: AuthenticatedSession | undefined;
 
   constructor(engine: OidcEngine) {
     this.engine = engine;
@@ -30,7 +32,16 @@ export abstract class LoginContext<User extends OidcUser = OidcUser> {
   abstract get appRequest(): unknown;
 
   private get auth(): AuthenticatedSession | undefined {
-    const stored = this.engine.authenticated(this.readSession());
+    const data = this.readSession();
+    const candidate = data?.auth;
+    if (candidate === undefined) return undefined;
+    // The guard, req.user and the app's own reads each ask; the lifetime and issuer checks run once per
+    // stored login object (a login, refresh or regenerate stores a new one and is checked again).
+    if (candidate !== this.checked) {
+      this.checked = candidate;
+      this.verdict = this.engine.authenticated(data);
+    }
+    const stored = this.verdict;
     return stored && this.refreshed && stored.refreshToken !== this.refreshed.refreshToken && stored.sub === this.refreshed.sub
       ? this.refreshed
       : stored;
@@ -70,7 +81,7 @@ export abstract class LoginContext<User extends OidcUser = OidcUser> {
     if (!auth) return undefined;
     if (auth !== this.builtFor) {
       this.builtFor = auth;
-      this.builtUser = (auth.user ?? buildUser(this.engine.claims.get(auth.idToken), auth.userinfo)) as User;
+      this.builtUser = (auth.user ?? this.engine.claims.user(auth.idToken, auth.userinfo)) as User;
     }
     return this.builtUser;
   }

@@ -44,28 +44,51 @@ export function buildUser(idTokenClaims: JWTPayload, userinfo: Record<string, un
   return user as OidcUser;
 }
 
-const CLAIMS_CACHE_SIZE = 5000;
+/** Entries per generation: at most twice this many tokens are held. */
+const CLAIMS_GENERATION_SIZE = 2500;
+
+interface CachedToken {
+  claims: JWTPayload;
+  /** `req.user` of a login without stored userinfo extras, built once per token. */
+  user?: OidcUser;
+}
 
 /**
- * Decodes (already verified) ID tokens, remembering the most recently used ones: a guarded request then
- * costs a Map lookup instead of a base64 + JSON parse. Held per middleware instance, bounded (LRU).
+ * Decodes (already verified) ID tokens, remembering the recently used ones: a guarded request then costs
+ * one Map lookup instead of a base64 + JSON parse and a claims filter. Held per middleware instance,
+ * bounded: two generations, a hit in the older one moves the token to the current one, and a full current
+ * generation replaces the older one (least recently used tokens go first, one Map operation per hit).
  */
 export class ClaimsCache {
-  private readonly entries = new Map<string, JWTPayload>();
+  private current = new Map<string, CachedToken>();
+  private previous = new Map<string, CachedToken>();
+
+  private entry(idToken: string): CachedToken {
+    let entry = this.current.get(idToken);
+    if (entry) return entry;
+    entry = this.previous.get(idToken);
+    if (entry) this.previous.delete(idToken);
+    else entry = { claims: Object.freeze(decodeJwt(idToken)) };
+    if (this.current.size >= CLAIMS_GENERATION_SIZE) {
+      this.previous = this.current;
+      this.current = new Map();
+    }
+    this.current.set(idToken, entry);
+    return entry;
+  }
 
   get(idToken: string): JWTPayload {
-    let claims = this.entries.get(idToken);
-    if (claims) {
-      // Map iteration order is insertion order: re-inserting makes this the most recent entry.
-      this.entries.delete(idToken);
-    } else {
-      claims = Object.freeze(decodeJwt(idToken));
-      if (this.entries.size >= CLAIMS_CACHE_SIZE) {
-        const oldest = this.entries.keys().next().value;
-        if (oldest !== undefined) this.entries.delete(oldest);
-      }
-    }
-    this.entries.set(idToken, claims);
-    return claims;
+    return this.entry(idToken).claims;
+  }
+
+  /**
+   * `req.user` for a login: a fresh object per call (apps may add to it), copied from the one built the
+   * first time the token was seen unless the session carries userinfo extras.
+   */
+  user(idToken: string, userinfo: Record<string, unknown> | undefined): OidcUser {
+    const entry = this.entry(idToken);
+    if (userinfo) return buildUser(entry.claims, userinfo);
+    entry.user ??= buildUser(entry.claims, undefined);
+    return { ...entry.user };
   }
 }

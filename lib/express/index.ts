@@ -1,5 +1,4 @@
 import type { NextFunction, Request, RequestHandler, Response } from 'express';
-import { appLoginOverrides } from '../core/app-login.js';
 import type { LoginOptions, LogoutOptions } from '../core/app-login.js';
 import { OidcEngine } from '../core/engine.js';
 import type { RouteMatch } from '../core/engine.js';
@@ -7,13 +6,14 @@ import { asRouteError, OidcError, PRIVATE_RESPONSE_HEADERS } from '../core/error
 import { rawQuery } from '../core/http.js';
 import type { OidcOptions } from '../core/options.js';
 import { ROUTE_METHODS } from '../core/routes.js';
+import { prototypeAccessors } from './accessors.js';
 import { readForm, toHttpRequest, writeResult } from './http-bridge.js';
 import { OidcRequestContext } from './request-context.js';
 import { bearerBranch } from './require-bearer.js';
 import { ensureAuthenticated, passesFast, privateNext } from './require-auth.js';
 import type { RequireAuthOptions } from './require-auth.js';
 import { destroyStoredSession, expressSessionPort } from './session-port.js';
-import { guardStaleWrites } from './stale-write-guard.js';
+import { staleWriteGuard } from './stale-write-guard.js';
 import './types.js';
 
 export * from '../core/public.js';
@@ -49,52 +49,6 @@ declare global {
       };
     }
   }
-}
-
-/** `res.oidc`: start a login or a logout from any route. A class, so a request costs one small object. */
-class ResponseActions {
-  private readonly engine: OidcEngine;
-  private readonly req: Request;
-  private readonly res: Response;
-
-  constructor(engine: OidcEngine, req: Request, res: Response) {
-    this.engine = engine;
-    this.req = req;
-    this.res = res;
-  }
-
-  async login(options: LoginOptions = {}): Promise<void> {
-    const overrides = appLoginOverrides(options, 'res.oidc.login()');
-    const result = await this.engine.login(toHttpRequest(this.req), expressSessionPort(this.req, this.engine.cfg.sessionKey), overrides);
-    writeResult(this.res, result);
-  }
-
-  async logout(options: LogoutOptions = {}): Promise<void> {
-    const session = expressSessionPort(this.req, this.engine.cfg.sessionKey);
-    const user = this.req.oidc?.user as Record<string, unknown> | undefined;
-    writeResult(this.res, await this.engine.logout(toHttpRequest(this.req), session, this.req, user, options));
-  }
-}
-
-const USER_PROPERTY: PropertyDescriptor = {
-  configurable: true,
-  enumerable: true,
-  get(this: Request): unknown {
-    return this.oidc?.user;
-  },
-  set(this: Request, value: unknown): void {
-    // Another middleware (passport, a test) assigning req.user gets an ordinary property of its own.
-    Object.defineProperty(this, 'user', { configurable: true, enumerable: true, writable: true, value });
-  },
-};
-
-function attachContext(engine: OidcEngine, req: Request, res: Response): void {
-  req.oidc = new OidcRequestContext(engine, req);
-  // A lazy accessor built from two shared functions: every request object takes the same hidden-class
-  // transition. (A getter closure per request gave each request its own hidden class and slowed every
-  // later property access in Express: bench/, BENCHMARKS.md.)
-  Object.defineProperty(req, 'user', USER_PROPERTY);
-  res.oidc = new ResponseActions(engine, req, res);
 }
 
 async function handleRoute(engine: OidcEngine, route: RouteMatch, req: Request, res: Response): Promise<void> {
@@ -144,9 +98,13 @@ export function oidc(options: ExpressOidcOptions): OidcMiddleware {
   };
 
   let cookieChecked = false;
+  const accessors = prototypeAccessors();
+  const guardStaleWrites = staleWriteGuard(engine.cfg.sessionKey);
   const middleware = ((req: Request, res: Response, next: NextFunction): void => {
-    attachContext(engine, req, res);
-    guardStaleWrites(req, engine.cfg.sessionKey);
+    // One small object per request; req.user and res.oidc are accessors on the app's prototypes.
+    req.oidc = new OidcRequestContext(engine, req);
+    accessors(req, res);
+    guardStaleWrites(req);
     if (!cookieChecked && req.session) {
       cookieChecked = true;
       warnAboutCookie(engine, req);
@@ -164,11 +122,14 @@ export function oidc(options: ExpressOidcOptions): OidcMiddleware {
 
   middleware.requireAuth = (guardOptions: RequireAuthOptions = {}): RequestHandler => {
     const bearer = bearerBranch(engine, guardOptions.bearer);
+    // A sub-app that Express did not mount (called as a plain handler) has prototypes of its own.
+    const subAppAccessors = prototypeAccessors();
     return (req, res, next) => {
       if (bearer?.(req, res, next)) return;
       if (!req.oidc) {
         return next(new OidcError('ERR_OIDC_NOT_MOUNTED', 'requireAuth() needs the oidc() middleware mounted first: app.use(auth)'));
       }
+      subAppAccessors(req, res);
       if (passesFast(engine, req, guardOptions)) return privateNext(res, next);
       ensureAuthenticated(engine, req, res, guardOptions).then((pass) => (pass ? privateNext(res, next) : undefined), next);
     };
