@@ -39,7 +39,7 @@ async function hit(url: string, cookie: string, count: number): Promise<void> {
     while (sent < count) {
       sent += 1;
       await new Promise<void>((resolve, reject) => {
-        get(url, { agent, headers: { cookie }, timeout: 60_000 }, (res) => {
+        get(url, { agent, headers: { cookie }, timeout: 600_000 }, (res) => {
           res.resume();
           res.on('end', () => (res.statusCode === 200 ? resolve() : reject(new Error(`${url}: ${res.statusCode}`))));
         }).on('error', reject);
