@@ -14,7 +14,8 @@ import type { ChildSpec, Command } from './protocol.js';
 type Configure = Extract<Command, { cmd: 'configure' }>;
 
 export async function buildDiagApp(spec: ChildSpec, config: Configure): Promise<BuiltApp> {
-  const auth = oidc({ issuer: config.issuer, clientId: config.clientId, clientSecret: config.clientSecret, baseUrl: config.baseUrl, revokeTokens: false });
+  // Under valgrind (DIAG_INSTRUCTIONS=1) the server runs ~50x slower: discovery must not time out.
+  const auth = oidc({ issuer: config.issuer, clientId: config.clientId, clientSecret: config.clientSecret, baseUrl: config.baseUrl, revokeTokens: false, httpTimeout: 120_000 });
   const app = express();
   app.set('etag', false);
   app.use(session({ secret: spec.secret, resave: false, saveUninitialized: false, store: new session.MemoryStore(), name: 'sid' }));

@@ -39,7 +39,7 @@ async function hit(url: string, cookie: string, count: number): Promise<void> {
     while (sent < count) {
       sent += 1;
       await new Promise<void>((resolve, reject) => {
-        get(url, { agent, headers: { cookie }, timeout: 60_000 }, (res) => {
+        get(url, { agent, headers: { cookie }, timeout: 600_000 }, (res) => {
           res.resume();
           res.on('end', () => (res.statusCode === 200 ? resolve() : reject(new Error(`${url}: ${res.statusCode}`))));
         }).on('error', reject);
@@ -64,9 +64,16 @@ async function startAll(count: number, wrapper?: (i: number) => string[], core?:
     clients: children.map((c) => ({ client_id: c.spec.name, client_secret: `${c.spec.name}-secret`, redirect_uris: [`${c.baseUrl}/callback`] })),
   });
   const cookies: string[] = [];
-  for (const c of children) {
-    await c.request({ cmd: 'configure', issuer: idp.issuer, clientId: c.spec.name, clientSecret: `${c.spec.name}-secret`, baseUrl: c.baseUrl });
-    cookies.push((await login(c.baseUrl, idp)).cookie);
+  try {
+    for (const c of children) {
+      await c.request({ cmd: 'configure', issuer: idp.issuer, clientId: c.spec.name, clientSecret: `${c.spec.name}-secret`, baseUrl: c.baseUrl });
+      cookies.push((await login(c.baseUrl, idp)).cookie);
+    }
+  } catch (err) {
+    // a failed first login must not leave the (valgrind) children running
+    await Promise.all(children.map((c) => c.close()));
+    await idp.close();
+    throw err;
   }
   return { idp, children, cookies };
 }

@@ -39,14 +39,20 @@ function table(head: string[], rows: string[][]): string {
 export function evaluateTargets(r: Omit<Results, 'targets'>): Target[] {
   const out: Target[] = [];
   const t = r.throughput?.ratios ?? {};
+  // Judged on server CPU per request (what a request costs, whoever else shares the machine); req/s beside.
+  const cpuTarget = (what: string, min: number, cpu: number | undefined, rps: number | undefined) => {
+    if (cpu !== undefined) out.push({ what, target: `>= ${min}`, measured: `${f2(cpu)} (req/s: ${rps === undefined ? 'n/a' : f2(rps)})`, met: cpu >= min });
+  };
   for (const store of ['MemoryStore', 'Redis']) {
-    const floor = t[`${store}: ours / session-only (req/s)`];
-    if (floor !== undefined) out.push({ what: `${store}: guarded / session-only req/s`, target: '>= 0.95', measured: f2(floor), met: floor >= 0.95 });
-    const eoc = t[`${store}: ours / express-openid-connect (req/s)`];
-    if (eoc !== undefined) out.push({ what: `${store}: guarded ours / express-openid-connect req/s`, target: '>= 1.8', measured: f2(eoc), met: eoc >= 1.8 });
+    cpuTarget(`${store}: guarded / session-only (floor), CPU per request`, 0.95, t[`${store}: session-only / ours (CPU per request)`], t[`${store}: ours / session-only (req/s)`]);
+    cpuTarget(`${store}: guarded ours / express-openid-connect, CPU per request`, 1.8, t[`${store}: express-openid-connect / ours (CPU per request)`], t[`${store}: ours / express-openid-connect (req/s)`]);
+    cpuTarget(
+      `${store}: unguarded route after app.use(oidc()) / floor, CPU per request`, 0.98,
+      t[`${store}: session-only / session-only after oidc() (CPU per request)`], t[`${store}: session-only after oidc() / session-only (req/s)`],
+    );
   }
   for (const [key, value] of Object.entries(r.logins?.ratios ?? {})) {
-    if (key.endsWith('(logins/s)')) out.push({ what: key, target: '>= 1.0', measured: f2(value), met: value >= 1 });
+    if (key.endsWith('(logins/s)') || key.includes('(RP CPU per login)')) out.push({ what: key, target: '>= 1.0', measured: f2(value), met: value >= 1 });
   }
   const guardedCalls = (r.throughput?.rows.reduce((a, row) => a + row.idpCalls, 0) ?? 0) + (r.scale?.rows.reduce((a, row) => a + row.idpCalls, 0) ?? 0);
   out.push({ what: 'IdP requests during all guarded-request rounds', target: '0', measured: String(guardedCalls), met: guardedCalls === 0 });

@@ -1,6 +1,6 @@
 /**
  * 6. Scale with Redis: guarded throughput with 1k and then `scaleSessions` sessions in Redis (requests
- * spread over 1,000 of them, and over 10,000 at the large point, past the ClaimsCache's 1,000 entries),
+ * spread over 1,000 of them, and over 10,000 at the large point, past the ClaimsCache's 5,000 tokens),
  * and back-channel logout time with an empty index vs every seeded session indexed.
  */
 import type { ServerChild } from '../child.js';

@@ -46,7 +46,11 @@ export async function throughput(world: World, cookies: Record<string, string>):
   for (const store of ['MemoryStore', 'Redis']) {
     const ours = by(`${store}: ours requireAuth + req.user`);
     const floor = by(`${store}: session-only (floor)`);
+    const mounted = by(`${store}: session-only after oidc()`);
+    set(`${store}: session-only after oidc() / session-only (req/s)`, mounted, floor, 'rps');
+    set(`${store}: session-only / session-only after oidc() (CPU per request)`, floor, mounted, 'cpuUs');
     set(`${store}: ours / session-only (req/s)`, ours, floor, 'rps');
+    set(`${store}: session-only / ours (CPU per request)`, floor, ours, 'cpuUs');
     set(`${store}: ours / express-openid-connect (req/s)`, ours, eocRow, 'rps');
     set(`${store}: express-openid-connect / ours (CPU per request)`, eocRow, ours, 'cpuUs');
     set(`${store}: ours / session-only (CPU per request)`, ours, floor, 'cpuUs');

@@ -35,6 +35,9 @@ export abstract class LoginContext<User extends OidcUser = OidcUser> {
   private staleError: OidcError | undefined;
   private builtFor: AuthenticatedSession | undefined;
   private builtUser: User | undefined;
+  /** The stored login last checked by engine.currentLogin(), and the verdict: checked once per request. */
+  private checked: AuthenticatedSession | undefined;
+  private verdict: AuthenticatedSession | undefined;
 
   constructor(engine: OidcEngine) {
     this.engine = engine;
@@ -51,7 +54,16 @@ export abstract class LoginContext<User extends OidcUser = OidcUser> {
   protected abstract httpRequest(): HttpRequest;
 
   private get auth(): AuthenticatedSession | undefined {
-    const stored = this.engine.currentLogin(this.readSession());
+    const data = this.readSession();
+    const candidate = data?.auth;
+    if (candidate === undefined) return undefined;
+    // The guard, req.user and the app's own reads each ask; the lifetime and issuer checks run once per
+    // stored login object (a login, refresh or regenerate stores a new one and is checked again).
+    if (candidate !== this.checked) {
+      this.checked = candidate;
+      this.verdict = this.engine.currentLogin(data);
+    }
+    const stored = this.verdict;
     // Compared by access token, not refresh token: an IdP that does not rotate keeps the refresh token.
     return stored && this.refreshed && stored.accessToken === this.replacedToken && stored.sub === this.refreshed.sub
       ? this.refreshed
@@ -112,7 +124,7 @@ export abstract class LoginContext<User extends OidcUser = OidcUser> {
     if (!auth) return undefined;
     if (auth !== this.builtFor) {
       this.builtFor = auth;
-      this.builtUser = (auth.user ?? buildUser(this.engine.claims.get(auth.idToken), auth.userinfo)) as User;
+      this.builtUser = (auth.user ?? this.engine.claims.user(auth.idToken, auth.userinfo)) as User;
     }
     return this.builtUser;
   }

@@ -1,6 +1,4 @@
 import type { NextFunction, Request, RequestHandler, Response } from 'express';
-import { appLoginOverrides } from '../core/login/app-login.js';
-import type { LoginOptions, LogoutOptions } from '../core/login/app-login.js';
 import { OidcEngine } from '../core/engine.js';
 import { OidcError, PRIVATE_RESPONSE_HEADERS } from '../core/errors.js';
 import type { OidcOptions } from '../core/config/options.js';
@@ -8,6 +6,7 @@ import { answerRoute, matchRoute, routeFailure } from '../core/routes.js';
 import type { RouteIo } from '../core/routes.js';
 import { warnAboutCookie } from '../core/session/cookie-check.js';
 import type { CookieFixes } from '../core/session/cookie-check.js';
+import { userAccessor } from './accessors.js';
 import { failTo } from './error-headers.js';
 import { readForm, toHttpRequest, writeResult } from './http-bridge.js';
 import { attachOidc, installNotMountedAccessors, mountedContext } from './not-mounted.js';
@@ -16,11 +15,10 @@ import { bearerBranch } from './require-bearer.js';
 import { ensureAuthenticated, markPrivate, passesAtOnce } from './require-auth.js';
 import type { RequireAuthOptions } from './require-auth.js';
 import { destroyStoredSession, expressSessionPort, lifetimeKey, needsAppLifetime, restoreAppLifetime } from './session-port.js';
-import { guardStaleWrites } from './stale-write-guard.js';
+import { staleWriteGuard } from './stale-write-guard.js';
 import { expressStoreAccess, storeOfRequest } from './store-access.js';
 import { createSessionsApi } from '../core/logout/user-sessions.js';
 import type { SessionStoreAccess, SessionsApi } from '../core/logout/user-sessions.js';
-import type { OidcResponseActions } from './types.js';
 import './types.js';
 
 export * from '../core/public.js';
@@ -48,50 +46,6 @@ export interface OidcMiddleware extends RequestHandler {
   requireAuth(options?: RequireAuthOptions): RequestHandler;
   /** Any user's sessions on this app: `list({ sub, iss })`, `destroy({ sub, iss, id? })`. */
   readonly sessions: SessionsApi;
-}
-
-/** `res.oidc`: start a login or a logout from any route. A class, so a request costs one small object. */
-class ResponseActions implements OidcResponseActions {
-  private readonly engine: OidcEngine;
-  private readonly req: Request;
-  private readonly res: Response;
-
-  constructor(engine: OidcEngine, req: Request, res: Response) {
-    this.engine = engine;
-    this.req = req;
-    this.res = res;
-  }
-
-  async login(options: LoginOptions = {}): Promise<void> {
-    const overrides = appLoginOverrides(options, 'res.oidc.login()');
-    const result = await this.engine.login(toHttpRequest(this.req), expressSessionPort(this.req, this.engine.cfg.sessionKey), overrides);
-    writeResult(this.res, result);
-  }
-
-  async logout(options: LogoutOptions = {}): Promise<void> {
-    const session = expressSessionPort(this.req, this.engine.cfg.sessionKey);
-    writeResult(this.res, await this.engine.logout(toHttpRequest(this.req), session, this.req, this.req.oidc.user, options));
-  }
-}
-
-const USER_PROPERTY: PropertyDescriptor = {
-  configurable: true,
-  enumerable: true,
-  get(this: Request): unknown {
-    return mountedContext(this)?.user;
-  },
-  set(this: Request, value: unknown): void {
-    // Another middleware (passport, a test) assigning req.user gets an ordinary property of its own.
-    Object.defineProperty(this, 'user', { configurable: true, enumerable: true, writable: true, value });
-  },
-};
-
-function attachContext(engine: OidcEngine, req: Request, res: Response, viaAccessor: boolean): void {
-  attachOidc(req, res, new OidcRequestContext(engine, req), new ResponseActions(engine, req, res), viaAccessor);
-  // A lazy accessor built from two shared functions: every request object takes the same hidden-class
-  // transition. (A getter closure per request gave each request its own hidden class and slowed every
-  // later property access in Express: bench/, BENCHMARKS.md.)
-  Object.defineProperty(req, 'user', USER_PROPERTY);
 }
 
 function routeIo(req: Request, engine: OidcEngine): RouteIo {
@@ -138,13 +92,18 @@ export function oidc(options: ExpressOidcOptions): OidcMiddleware {
   const shortLived = lifetimeKey(engine.cfg.sessionKey);
   // The sessions API reaches other sessions through express-session's store, learnt from the first request.
   let store: SessionStoreAccess | undefined;
+  const attachUser = userAccessor();
+  const guardStaleWrites = staleWriteGuard(engine.cfg.sessionKey);
   const handle = (req: Request, res: Response, next: NextFunction): void => {
-    attachContext(engine, req, res, viaAccessor);
+    // One small object per request; req.oidc and res.oidc read it through Node's prototypes, req.user
+    // through the app's (accessors.ts, not-mounted.ts).
+    attachOidc(req, res, new OidcRequestContext(engine, req), viaAccessor);
+    attachUser(req);
     if (!store) {
       const found = storeOfRequest(req);
       if (found) store = expressStoreAccess(found, engine.cfg.sessionKey);
     }
-    guardStaleWrites(req, engine.cfg.sessionKey);
+    guardStaleWrites(req);
     if (!cookieChecked && req.session) {
       cookieChecked = true;
       checkCookie(engine, req);
@@ -168,11 +127,14 @@ export function oidc(options: ExpressOidcOptions): OidcMiddleware {
 
   middleware.requireAuth = (guardOptions: RequireAuthOptions = {}): RequestHandler => {
     const bearer = bearerBranch(engine, guardOptions.bearer);
+    // A sub-app that Express did not mount (called as a plain handler) has a request prototype of its own.
+    const subAppUser = userAccessor();
     return (req, res, next) => {
       if (bearer?.(req, res, next)) return;
       if (!mountedContext(req)) {
         return next(new OidcError('ERR_OIDC_NOT_MOUNTED', 'requireAuth() needs the oidc() middleware mounted first: app.use(auth)'));
       }
+      subAppUser(req);
       if (passesAtOnce(engine, req, guardOptions)) {
         markPrivate(res);
         return next();

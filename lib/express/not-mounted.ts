@@ -1,11 +1,10 @@
 import { IncomingMessage, ServerResponse } from 'node:http';
+import type { Request, Response } from 'express';
 import { OidcError } from '../core/errors.js';
 import type { OidcRequestContext } from './request-context.js';
-import type { OidcResponseActions } from './types.js';
 
-/** Where the middleware keeps `req.oidc` / `res.oidc`: registry symbols, so two copies of the library agree. */
+/** Where the middleware keeps `req.oidc`: a registry symbol, so two copies of the library agree. */
 const REQUEST_CONTEXT = Symbol.for('oidc-session.req.oidc');
-const RESPONSE_ACTIONS = Symbol.for('oidc-session.res.oidc');
 /** Marks the accessors below, to tell them from an `oidc` another library put on the same prototypes. */
 const OURS = Symbol.for('oidc-session.accessor');
 
@@ -15,12 +14,11 @@ const MESSAGE =
 
 type Slots = Record<symbol, unknown>;
 
-function accessor(name: string, key: symbol): PropertyDescriptor {
-  const get = function (this: Slots): unknown {
-    const value = this[key];
-    if (value === undefined) throw new OidcError('ERR_OIDC_NOT_MOUNTED', `${name} ${MESSAGE}`);
-    return value;
-  };
+function notMounted(name: string): OidcError {
+  return new OidcError('ERR_OIDC_NOT_MOUNTED', `${name} ${MESSAGE}`);
+}
+
+function accessor(get: (this: Slots) => unknown): PropertyDescriptor {
   (get as unknown as Slots)[OURS] = true;
   return {
     configurable: true,
@@ -33,9 +31,23 @@ function accessor(name: string, key: symbol): PropertyDescriptor {
   };
 }
 
-function install(proto: object, name: string, key: symbol): boolean {
+const REQUEST_ACCESSOR = accessor(function (this: Slots): unknown {
+  const context = this[REQUEST_CONTEXT];
+  if (context === undefined) throw notMounted('req.oidc');
+  return context;
+});
+
+// res.oidc is made from the request's context on its first read: the middleware writes nothing on the response.
+const RESPONSE_ACCESSOR = accessor(function (this: Slots): unknown {
+  const req = (this as { req?: object }).req;
+  const context = req ? mountedContext(req) : undefined;
+  if (context === undefined) throw notMounted('res.oidc');
+  return context.responseActions(this as unknown as Response);
+});
+
+function install(proto: object, descriptor: PropertyDescriptor): boolean {
   const existing = Object.getOwnPropertyDescriptor(proto, 'oidc');
-  if (!existing) Object.defineProperty(proto, 'oidc', accessor(name, key));
+  if (!existing) Object.defineProperty(proto, 'oidc', descriptor);
   return !existing || (existing.get as unknown as Slots | undefined)?.[OURS] === true;
 }
 
@@ -48,18 +60,20 @@ function install(proto: object, name: string, key: symbol): boolean {
  * the middleware then defines its own property on each request instead.
  */
 export function installNotMountedAccessors(): boolean {
-  const request = install(IncomingMessage.prototype, 'req.oidc', REQUEST_CONTEXT);
-  const response = install(ServerResponse.prototype, 'res.oidc', RESPONSE_ACTIONS);
+  const request = install(IncomingMessage.prototype, REQUEST_ACCESSOR);
+  const response = install(ServerResponse.prototype, RESPONSE_ACCESSOR);
   return request && response;
 }
 
-/** Stores the request's context and response actions where `req.oidc` / `res.oidc` read them. */
-export function attachOidc(req: object, res: object, context: OidcRequestContext, actions: OidcResponseActions, viaAccessor: boolean): void {
-  (req as Slots)[REQUEST_CONTEXT] = context;
-  (res as Slots)[RESPONSE_ACTIONS] = actions;
+/**
+ * Stores the request's context where `req.oidc` (and, through it, `res.oidc`) read it. Without our
+ * accessors on the prototypes (another library's `oidc` is there), both become own properties instead.
+ */
+export function attachOidc(req: Request, res: Response, context: OidcRequestContext, viaAccessor: boolean): void {
+  (req as unknown as Slots)[REQUEST_CONTEXT] = context;
   if (viaAccessor) return;
   Object.defineProperty(req, 'oidc', { configurable: true, enumerable: true, writable: true, value: context });
-  Object.defineProperty(res, 'oidc', { configurable: true, enumerable: true, writable: true, value: actions });
+  Object.defineProperty(res, 'oidc', { configurable: true, enumerable: true, writable: true, value: context.responseActions(res) });
 }
 
 /** `req.oidc` when the middleware set it, without tripping the accessor above. */

@@ -1,4 +1,4 @@
-import type { Request } from 'express';
+import type { Request, Response } from 'express';
 import type { OidcEngine } from '../core/engine.js';
 import { LoginContext } from '../core/login-context.js';
 import { OidcError } from '../core/errors.js';
@@ -9,10 +9,12 @@ import { toHttpRequest } from './http-bridge.js';
 import { expressStoreAccess, storeOfRequest } from './store-access.js';
 import type { OidcUser } from '../core/session/user.js';
 import { expressSessionPort, readSessionData } from './session-port.js';
+import { ResponseActions } from './response-actions.js';
 
 /** `req.oidc`: the login of the current request (the core's LoginContext over express-session). */
 export class OidcRequestContext<User extends OidcUser = OidcUser> extends LoginContext<User> {
   private readonly req: Request;
+  private actions: ResponseActions | undefined;
 
   /** @internal Made by the middleware for each request. */
   constructor(engine: OidcEngine, req: Request) {
@@ -42,4 +44,12 @@ export class OidcRequestContext<User extends OidcUser = OidcUser> extends LoginC
     return toHttpRequest(this.req);
   }
 
+  /**
+   * @internal `res.oidc` of this request, made on its first read: a request that never reads it costs no
+   * object (the class comes from the library copy that made this context).
+   */
+  responseActions(res: Response): ResponseActions {
+    this.actions ??= new ResponseActions(this.engine, this.req, res);
+    return this.actions;
+  }
 }

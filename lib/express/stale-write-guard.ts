@@ -10,30 +10,30 @@ interface Store {
 
 /** The session's own save, for the library's writes that already re-read the store (refresh, login). */
 export const DIRECT_SAVE: unique symbol = Symbol('oidc-session.directSave');
-const SESSION_KEY: unique symbol = Symbol('oidc-session.sessionKey');
 
 interface GuardedSession {
   id: string;
   req: { sessionStore: Store };
   save: Save;
   [DIRECT_SAVE]?: Save;
-  [SESSION_KEY]?: string;
   [key: string]: unknown;
 }
 
-function guardedSave(this: GuardedSession, callback?: SaveCallback): GuardedSession {
-  const save = this[DIRECT_SAVE] as Save;
-  const key = this[SESSION_KEY] as string;
-  this.req.sessionStore.get(this.id, (err, stored) => {
-    // The store could not tell: write as express-session would have.
-    if (err) return void save.call(this, callback);
-    const mine = this[key] as OidcSessionData | undefined;
-    const next = keepNewerLogin(mine, stored ? (stored[key] as OidcSessionData | undefined) : null);
-    if (next === null) return void callback?.();
-    if (next !== mine) this[key] = next;
-    save.call(this, callback);
-  });
-  return this;
+/** The guarded save for our data under `key`: one function per oidc() instance, shared by its requests. */
+function guardedSaveFor(key: string): Save {
+  return function guardedSave(this: GuardedSession, callback?: SaveCallback): GuardedSession {
+    const save = this[DIRECT_SAVE] as Save;
+    this.req.sessionStore.get(this.id, (err, stored) => {
+      // The store could not tell: write as express-session would have.
+      if (err) return void save.call(this, callback);
+      const mine = this[key] as OidcSessionData | undefined;
+      const next = keepNewerLogin(mine, stored ? (stored[key] as OidcSessionData | undefined) : null);
+      if (next === null) return void callback?.();
+      if (next !== mine) this[key] = next;
+      save.call(this, callback);
+    });
+    return this;
+  };
 }
 
 /**
@@ -43,13 +43,15 @@ function guardedSave(this: GuardedSession, callback?: SaveCallback): GuardedSess
  * logged-in sessions only, the save first re-reads the store: a destroyed session stays destroyed, and the
  * store's newer login replaces this request's stale one. One store read, only when the session is saved.
  */
-export function guardStaleWrites(req: Request, key: string): void {
-  const session = (req as unknown as { session?: GuardedSession }).session;
-  if (!session?.req?.sessionStore || Object.hasOwn(session, DIRECT_SAVE)) return;
-  if (!(session[key] as OidcSessionData | undefined)?.auth) return;
-  // Plain assignments and one shared function: express-session already made `save` an own writable
-  // property, symbol keys are never serialised, and a request costs no closure.
-  session[DIRECT_SAVE] = session.save;
-  session[SESSION_KEY] = key;
-  session.save = guardedSave;
+export function staleWriteGuard(key: string): (req: Request) => void {
+  const guardedSave = guardedSaveFor(key);
+  return (req) => {
+    const session = (req as unknown as { session?: GuardedSession }).session;
+    if (!session?.req?.sessionStore || Object.hasOwn(session, DIRECT_SAVE)) return;
+    if (!(session[key] as OidcSessionData | undefined)?.auth) return;
+    // Plain assignments and one shared function: express-session already made `save` an own writable
+    // property, symbol keys are never serialised, and a request costs no closure.
+    session[DIRECT_SAVE] = session.save;
+    session.save = guardedSave;
+  };
 }

@@ -1,5 +1,6 @@
 import type { NextFunction, Request, RequestHandler, Response } from 'express';
 import type { OidcEngine } from '../core/engine.js';
+import { userAccessor } from './accessors.js';
 import { bearerBranch } from './require-bearer.js';
 import { contextOf, ensureAuthenticated, markPrivate, passesAtOnce } from './require-auth.js';
 import type { RequireAuthOptions } from './require-auth.js';
@@ -14,6 +15,8 @@ type BearerBranch = (req: Request, res: Response, next: NextFunction) => boolean
 export function requireAuth(options: RequireAuthOptions = {}): RequestHandler {
   // The access-token verifier belongs to one oidc() instance; made on first use, again if another serves.
   let bearer: { engine: OidcEngine; branch: BearerBranch | undefined } | undefined;
+  // As auth.requireAuth(): req.user also in a sub-app Express did not mount.
+  const subAppUser = userAccessor();
   return (req, res, next) => {
     let engine: OidcEngine;
     try {
@@ -25,6 +28,7 @@ export function requireAuth(options: RequireAuthOptions = {}): RequestHandler {
       if (bearer?.engine !== engine) bearer = { engine, branch: bearerBranch(engine, options.bearer) };
       if (bearer.branch?.(req, res, next)) return;
     }
+    subAppUser(req);
     if (passesAtOnce(engine, req, options)) {
       markPrivate(res);
       return next();

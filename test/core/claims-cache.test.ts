@@ -30,8 +30,9 @@ describe('ClaimsCache', () => {
     const { entries, bytes } = cache.usage;
     expect(bytes).toBeLessThanOrEqual(1024 * 1024);
     expect(entries).toBeLessThan(20);
-    // Full up to about one token's worth: the budget is used, not just respected.
-    expect(bytes).toBeGreaterThan(1024 * 1024 - 2 * 4 * (tokens[0] as string).length);
+    // Two generations of half the budget each: at least a full older generation is held (less one
+    // token's worth), so the budget is used, not just respected.
+    expect(bytes).toBeGreaterThan(1024 * 1024 / 2 - 4 * (tokens[0] as string).length);
     // The one used all along is still the same cached object.
     expect(cache.get(tokens[0] as string)).toBe(kept);
   });
@@ -39,13 +40,41 @@ describe('ClaimsCache', () => {
   it('the default budget holds thousands of ordinary ID tokens but caps large ones near 8 MiB', () => {
     const cache = new ClaimsCache();
     for (let i = 0; i < 6000; i++) cache.get(jwt({ sub: `u${i}`, email: `u${i}@example.com` }));
-    expect(cache.usage.entries).toBe(5000);
+    // The entry bound, not the byte bound, limits them: two generations of 2,500 (a full older one and
+    // the 1,000 tokens of the current one).
+    expect(cache.usage.entries).toBe(3500);
+    expect(cache.usage.bytes).toBeLessThan(4 * 1024 * 1024);
     const big = new ClaimsCache();
     const groups = Array.from({ length: 1200 }, (_, i) => `g-${i}-xxxxxxxxxxxxxxxx`);
     // 400 tokens of ~40 KB: 64 MB held by an entry count alone.
     for (let i = 0; i < 400; i++) big.get(jwt({ sub: `u${i}`, groups }));
     expect(big.usage.bytes).toBeLessThanOrEqual(8 * 1024 * 1024);
     expect(big.usage.entries).toBeLessThan(100);
+  });
+
+  it('drops the least recently used tokens first: a token read again survives the next generation', () => {
+    const cache = new ClaimsCache({ maxEntries: 4 });
+    const [a, b, c, d, e] = ['a', 'b', 'c', 'd', 'e'].map((sub) => jwt({ sub })) as [string, string, string, string, string];
+    const first = { a: cache.get(a), b: cache.get(b) };
+    cache.get(c); // current generation full (2 of 4): a and b become the older one
+    cache.get(a); // read again: moves to the current generation
+    cache.get(d); // a full current generation (c, a) replaces the older one (b)
+    cache.get(e);
+    expect(cache.usage.entries).toBe(4); // c, a | d, e
+    expect(cache.get(a)).toBe(first.a);
+    expect(cache.get(b)).not.toBe(first.b);
+    expect(cache.get(b)).toEqual(first.b);
+  });
+
+  it('builds req.user once per token and hands out a copy each time', () => {
+    const cache = new ClaimsCache();
+    const token = jwt({ sub: 'a', iss: 'https://op', aud: 'rp', nonce: 'n', email: 'a@example.com' });
+    const user = cache.user(token, undefined);
+    expect(user).toEqual({ sub: 'a', iss: 'https://op', email: 'a@example.com' });
+    (user as Record<string, unknown>).added = 1;
+    expect(cache.user(token, undefined)).toEqual({ sub: 'a', iss: 'https://op', email: 'a@example.com' });
+    expect(cache.user(token, undefined)).not.toBe(cache.user(token, undefined));
+    expect(cache.user(token, { name: 'A' })).toMatchObject({ sub: 'a', name: 'A' });
   });
 
   it('a token larger than the whole budget is decoded but not kept', () => {

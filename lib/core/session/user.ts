@@ -67,47 +67,82 @@ export interface ClaimsCacheLimits {
   maxBytes?: number;
 }
 
+interface CachedToken {
+  claims: JWTPayload;
+  bytes: number;
+  /** `req.user` of a login without stored userinfo extras, built once per token. */
+  user?: OidcUser;
+}
+
+/** One generation of the cache, with the bytes it holds. */
+class Generation {
+  readonly entries = new Map<string, CachedToken>();
+  bytes = 0;
+
+  add(idToken: string, entry: CachedToken): void {
+    this.entries.set(idToken, entry);
+    this.bytes += entry.bytes;
+  }
+}
+
 /**
- * Decodes (already verified) ID tokens, remembering the most recently used ones: a guarded request then
- * costs a Map lookup instead of a base64 + JSON parse. Held per middleware instance, bounded (LRU) both
- * in entries and in bytes: a count alone let a few thousand large ID tokens (big group claims) hold
- * hundreds of megabytes.
+ * Decodes (already verified) ID tokens, remembering the recently used ones: a guarded request then costs
+ * one Map lookup instead of a base64 + JSON parse and a claims filter. Held per middleware instance,
+ * bounded in entries and in bytes (a count alone let a few thousand large ID tokens, big group claims,
+ * hold hundreds of megabytes): two generations of half the bounds each. A hit in the older one moves the
+ * token to the current one, and a full current generation replaces the older one, so the least recently
+ * used tokens go first at one Map operation per hit (an exact LRU re-inserts on every hit).
  */
 export class ClaimsCache {
-  private readonly entries = new Map<string, { claims: JWTPayload; bytes: number }>();
-  private readonly maxEntries: number;
-  private readonly maxBytes: number;
-  private heldBytes = 0;
+  private current = new Generation();
+  private previous = new Generation();
+  private readonly generationEntries: number;
+  private readonly generationBytes: number;
 
   constructor(limits: ClaimsCacheLimits = {}) {
-    this.maxEntries = limits.maxEntries ?? CLAIMS_CACHE_ENTRIES;
-    this.maxBytes = limits.maxBytes ?? CLAIMS_CACHE_BYTES;
+    this.generationEntries = Math.max(1, Math.floor((limits.maxEntries ?? CLAIMS_CACHE_ENTRIES) / 2));
+    this.generationBytes = Math.floor((limits.maxBytes ?? CLAIMS_CACHE_BYTES) / 2);
+  }
+
+  private entry(idToken: string): CachedToken {
+    const hit = this.current.entries.get(idToken);
+    if (hit) return hit;
+    let entry = this.previous.entries.get(idToken);
+    if (entry) {
+      this.previous.entries.delete(idToken);
+      this.previous.bytes -= entry.bytes;
+    } else {
+      // UTF-16 key (two bytes a character) plus the decoded claims (about three quarters as many
+      // characters, and object overhead); the user built from them shares their values.
+      entry = { claims: Object.freeze(decodeJwt(idToken)), bytes: 4 * idToken.length };
+      if (entry.bytes > this.generationBytes) return entry;
+    }
+    const full = this.current.entries.size >= this.generationEntries || this.current.bytes + entry.bytes > this.generationBytes;
+    if (full) {
+      this.previous = this.current;
+      this.current = new Generation();
+    }
+    this.current.add(idToken, entry);
+    return entry;
   }
 
   get(idToken: string): JWTPayload {
-    const hit = this.entries.get(idToken);
-    if (hit) {
-      // Map iteration order is insertion order: re-inserting makes this the most recent entry.
-      this.entries.delete(idToken);
-      this.entries.set(idToken, hit);
-      return hit.claims;
-    }
-    const claims = Object.freeze(decodeJwt(idToken));
-    // UTF-16 key (two bytes a character) plus the decoded claims (about three quarters as many characters, and object overhead).
-    const bytes = 4 * idToken.length;
-    if (bytes > this.maxBytes) return claims;
-    while (this.entries.size > 0 && (this.entries.size >= this.maxEntries || this.heldBytes + bytes > this.maxBytes)) {
-      const [oldest, entry] = this.entries.entries().next().value as [string, { bytes: number }];
-      this.entries.delete(oldest);
-      this.heldBytes -= entry.bytes;
-    }
-    this.entries.set(idToken, { claims, bytes });
-    this.heldBytes += bytes;
-    return claims;
+    return this.entry(idToken).claims;
+  }
+
+  /**
+   * `req.user` for a login: a fresh object per call (apps may add to it), copied from the one built the
+   * first time the token was seen unless the session carries userinfo extras.
+   */
+  user(idToken: string, userinfo: Record<string, unknown> | undefined): OidcUser {
+    const entry = this.entry(idToken);
+    if (userinfo) return buildUser(entry.claims, userinfo);
+    entry.user ??= buildUser(entry.claims, undefined);
+    return { ...entry.user };
   }
 
   /** Entries and (estimated) bytes held, for tests and metrics. */
   get usage(): { entries: number; bytes: number } {
-    return { entries: this.entries.size, bytes: this.heldBytes };
+    return { entries: this.current.entries.size + this.previous.entries.size, bytes: this.current.bytes + this.previous.bytes };
   }
 }
