@@ -1,11 +1,8 @@
 import type { ResolvedConfig } from '../config/resolved-config.js';
 import type { OidcError } from '../errors.js';
+import { escapeHtml, htmlPage } from '../http/html-page.js';
 import type { HttpResult } from '../http/messages.js';
 import type { LoginTransaction } from '../session/session-data.js';
-
-function escapeHtml(value: string): string {
-  return value.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
-}
 
 /** Where a new login for the same page starts: our login route with the pending login's `returnTo`. */
 export function loginAgainUrl(cfg: ResolvedConfig, tx: LoginTransaction): string {
@@ -21,18 +18,10 @@ export function loginAgainUrl(cfg: ResolvedConfig, tx: LoginTransaction): string
  */
 export function loginRetryPage(cfg: ResolvedConfig, tx: LoginTransaction, error: OidcError): HttpResult {
   const href = escapeHtml(loginAgainUrl(cfg, tx));
-  const body =
-    '<!doctype html><html><head><meta charset="utf-8"><meta name="referrer" content="no-referrer"><title>Sign-in interrupted</title></head>' +
-    '<body><h1>Sign-in interrupted</h1><p>The identity provider did not answer properly, so the sign-in could not be completed.</p>' +
-    `<p><a id="retry" href="${href}">Sign in again</a></p><p><small>${escapeHtml(error.code)}</small></p></body></html>`;
-  return {
-    status: error.status,
-    headers: {
-      'Content-Type': 'text/html; charset=utf-8',
-      'Cache-Control': 'no-store',
-      'Referrer-Policy': 'no-referrer',
-      'X-Frame-Options': 'DENY',
-    },
-    body,
-  };
+  return htmlPage(
+    error.status,
+    'Sign-in interrupted',
+    '<h1>Sign-in interrupted</h1><p>The identity provider did not answer properly, so the sign-in could not be completed.</p>' +
+      `<p><a id="retry" href="${href}">Sign in again</a></p><p><small>${escapeHtml(error.code)}</small></p>`,
+  );
 }
