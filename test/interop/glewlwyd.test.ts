@@ -103,7 +103,7 @@ describe.each(ADAPTERS)('Glewlwyd 2.7, %s example app', (adapter) => {
     // Glewlwyd posts from a thread of its own: wait until both sides have recorded the refusal and its reason
     // (the Express app logs JSON, the Koa app through console)
     await expect.poll(() => running.app().output().slice(logged), { timeout: 10_000 })
-      .toMatch(/oidc-session: back-channel logout rejected \{ ?["']?code["']?: ?["']ERR_OIDC_INVALID_LOGOUT_TOKEN["'], ?["']?reason["']?: ?["']The logout token has no \\?"exp\\?"/);
+      .toMatch(/oidc-session: back-channel logout rejected \{\s*["']?code["']?:\s*["']ERR_OIDC_INVALID_LOGOUT_TOKEN["'],\s*["']?reason["']?:\s*["']The logout token has no \\?"exp\\?"/);
     await expect.poll(async () => (await readFile(opLog)).subarray(opLogged).toString('utf8'), { timeout: 10_000 })
       .toMatch(/Error backchannel_logout response for client rptest, response status 400/);
     const output = running.app().output().slice(logged);
