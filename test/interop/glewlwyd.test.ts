@@ -12,7 +12,7 @@ import { ADAPTERS } from './example-app.js';
 import { GLEWLWYD_APP_URL as APP_URL, startGlewlwyd } from './ops.js';
 import type { Op } from './ops.js';
 import { useOpAndApp } from './setup.js';
-import { appPages, glewlwydConfirmLogout, glewlwydContinue, glewlwydSignIn } from './pages.js';
+import { appPages, claimRow, glewlwydConfirmLogout, glewlwydContinue, glewlwydSignIn } from './pages.js';
 
 const { expectLoggedOutHome, logOut, me, visit } = appPages(APP_URL);
 
@@ -45,7 +45,7 @@ describe.each(ADAPTERS)('Glewlwyd 2.7, %s example app', (adapter) => {
     expect(user?.sub).toMatch(/^[A-Za-z0-9]{16,}$/);
     if (adapter === 'express') {
       await page.goto(`${APP_URL}/profile`);
-      expect(await page.locator('#claims tr', { hasText: 'sid' }).textContent()).toContain(await glewlwydSid(context));
+      expect(await claimRow(page, 'sid').textContent()).toContain(await glewlwydSid(context));
     }
     const admin = await visit(page, '/admin');
     expect(admin.status).toBe(403);

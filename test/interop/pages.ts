@@ -2,11 +2,19 @@
  * What a user does on each OP's own pages, and what the test reads back from the example app (the same
  * for the Express app and its Koa twin, whose pages differ: JSON from /api/me, forms by their action).
  */
-import type { BrowserContext, Page } from 'playwright-core';
+import type { BrowserContext, Locator, Page } from 'playwright-core';
 import { expect } from 'vitest';
 import type { Adapter } from './example-app.js';
 
 // ---------------------------------------------------------------- LemonLDAP::NG (server-rendered portal)
+
+/**
+ * The /profile table's row of one claim, found by the claim's name cell alone: a row whose value merely
+ * contains the name (a random nonce with "sid" in it) is not that row.
+ */
+export function claimRow(page: Page, claim: string): Locator {
+  return page.locator('#claims tr', { has: page.locator('td:first-child code', { hasText: new RegExp(`^${claim}$`) }) });
+}
 
 export async function llngSignIn(page: Page, user: string, password: string): Promise<void> {
   await page.locator('#lform').waitFor();
