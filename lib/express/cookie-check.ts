@@ -1,25 +1,26 @@
 import type { Request } from 'express';
-import { OidcError } from '../core/errors.js';
+import { assertCookieDeliverable as assertDeliverable } from '../core/session/cookie-check.js';
+import type { CookieDeliveryWords } from '../core/session/cookie-check.js';
 
 interface SessionCookie {
   secure?: unknown;
 }
 
+const EXPRESS_WORDS: CookieDeliveryWords = {
+  framework: 'Express',
+  secureFlag: 'req.secure',
+  notSent: 'express-session will not send the cookie',
+  trustProxy: 'app.set("trust proxy", 1)',
+  trustProxyExplained: 'app.set("trust proxy", 1) (the number of proxies in front of the app)',
+  httpDevelopment: 'use cookie: { secure: "auto" } (or false)',
+};
+
 /**
  * express-session leaves a Secure cookie out of the response when `req.secure` is false (its `issecure`
  * check), silently: /login would redirect without Set-Cookie and the callback fail for lack of the
- * pending login. Behind a TLS-terminating proxy `req.secure` is only true with `trust proxy`.
+ * pending login.
  */
 export function assertCookieDeliverable(req: Request): void {
   const cookie = (req.session as unknown as { cookie?: SessionCookie } | undefined)?.cookie;
-  if (cookie?.secure !== true || req.secure) return;
-  const forwarded = (req.get('x-forwarded-proto') ?? '').split(',')[0]?.trim().toLowerCase();
-  const message = forwarded === 'https'
-    ? 'The session cookie is Secure and this request came through a proxy over https (X-Forwarded-Proto: https), but ' +
-      'Express does not trust the proxy, so req.secure is false and express-session will not send the cookie: the ' +
-      'login could never complete. Fix: app.set("trust proxy", 1) (the number of proxies in front of the app).'
-    : 'The session cookie is Secure but this request is plain http, so express-session will not send the cookie: the ' +
-      'login could never complete. Fix: serve the app over https, or behind a TLS proxy set app.set("trust proxy", 1); ' +
-      'for http development use cookie: { secure: "auto" } (or false).';
-  throw new OidcError('ERR_OIDC_INSECURE_COOKIE', message);
+  assertDeliverable({ secureCookie: cookie?.secure === true, secureRequest: req.secure, forwardedProto: req.get('x-forwarded-proto') }, EXPRESS_WORDS);
 }
