@@ -3,8 +3,26 @@ import type { Request, Response } from 'express';
 import { OidcError } from '../core/errors.js';
 import type { OidcRequestContext } from './request-context.js';
 
-/** Where the middleware keeps `req.oidc`: a registry symbol, so two copies of the library agree. */
-const REQUEST_CONTEXT = Symbol.for('oidc-session.req.oidc');
+/** Where the middleware keeps each request's `req.oidc`, on Node's request prototype under a registry symbol: two copies of the library agree. */
+const CONTEXTS = Symbol.for('oidc-session.request-contexts');
+
+/**
+ * Request -> context, weakly: nothing is written on the request. Express gives every request object a
+ * hidden class of its own, and a property added to it halfway through the request (as the context
+ * once was) made V8 look up, the slow way, every property that Express, express-session and the app read
+ * after that point: a few inline-cache misses per request, about 3% of a guarded request's instructions
+ * (BENCHMARKS.md). A WeakMap lookup changes nothing on the request.
+ */
+function sharedContexts(): WeakMap<object, OidcRequestContext> {
+  const holder = IncomingMessage.prototype as unknown as Record<symbol, WeakMap<object, OidcRequestContext> | undefined>;
+  const existing = holder[CONTEXTS];
+  if (existing) return existing;
+  const created = new WeakMap<object, OidcRequestContext>();
+  Object.defineProperty(holder, CONTEXTS, { value: created });
+  return created;
+}
+
+const contexts = sharedContexts();
 /** Marks the accessors below, to tell them from an `oidc` another library put on the same prototypes. */
 const OURS = Symbol.for('oidc-session.accessor');
 
@@ -32,7 +50,7 @@ function accessor(get: (this: Slots) => unknown): PropertyDescriptor {
 }
 
 const REQUEST_ACCESSOR = accessor(function (this: Slots): unknown {
-  const context = this[REQUEST_CONTEXT];
+  const context = contexts.get(this);
   if (context === undefined) throw notMounted('req.oidc');
   return context;
 });
@@ -70,7 +88,7 @@ export function installNotMountedAccessors(): boolean {
  * accessors on the prototypes (another library's `oidc` is there), both become own properties instead.
  */
 export function attachOidc(req: Request, res: Response, context: OidcRequestContext, viaAccessor: boolean): void {
-  (req as unknown as Slots)[REQUEST_CONTEXT] = context;
+  contexts.set(req, context);
   if (viaAccessor) return;
   Object.defineProperty(req, 'oidc', { configurable: true, enumerable: true, writable: true, value: context });
   Object.defineProperty(res, 'oidc', { configurable: true, enumerable: true, writable: true, value: context.responseActions(res) });
@@ -78,5 +96,5 @@ export function attachOidc(req: Request, res: Response, context: OidcRequestCont
 
 /** `req.oidc` when the middleware set it, without tripping the accessor above. */
 export function mountedContext(req: object): OidcRequestContext | undefined {
-  return (req as Slots)[REQUEST_CONTEXT] as OidcRequestContext | undefined;
+  return contexts.get(req);
 }

@@ -33,5 +33,11 @@ export function passesAtOnce(engine: OidcEngine, req: Request, options: RequireA
 
 /** Pages behind a login must not be served from a cache (shared, or the back button after logout). */
 export function markPrivate(res: Response): void {
-  if (!res.headersSent) res.setHeader('Cache-Control', GUARDED_CACHE_CONTROL);
+  // Node refuses once the headers are out (nothing left to mark then). Not asked first with
+  // res.headersSent: one more property lookup on a response object of its own on every guarded request.
+  try {
+    res.setHeader('Cache-Control', GUARDED_CACHE_CONTROL);
+  } catch (err) {
+    if ((err as { code?: string }).code !== 'ERR_HTTP_HEADERS_SENT') throw err;
+  }
 }

@@ -13,7 +13,7 @@ export const DIRECT_SAVE: unique symbol = Symbol('oidc-session.directSave');
 
 interface GuardedSession {
   id: string;
-  req: { sessionStore: Store };
+  req?: { sessionStore?: Store };
   save: Save;
   [DIRECT_SAVE]?: Save;
   [key: string]: unknown;
@@ -23,7 +23,12 @@ interface GuardedSession {
 function guardedSaveFor(key: string): Save {
   return function guardedSave(this: GuardedSession, callback?: SaveCallback): GuardedSession {
     const save = this[DIRECT_SAVE] as Save;
-    this.req.sessionStore.get(this.id, (err, stored) => {
+    const store = this.req?.sessionStore;
+    if (!store) {
+      save.call(this, callback);
+      return this;
+    }
+    store.get(this.id, (err, stored) => {
       // The store could not tell: write as express-session would have.
       if (err) return void save.call(this, callback);
       const mine = this[key] as OidcSessionData | undefined;
@@ -47,7 +52,8 @@ export function staleWriteGuard(key: string): (req: Request) => void {
   const guardedSave = guardedSaveFor(key);
   return (req) => {
     const session = (req as unknown as { session?: GuardedSession }).session;
-    if (!session?.req?.sessionStore || Object.hasOwn(session, DIRECT_SAVE)) return;
+    // The store is looked up when the session is saved: a read of req.sessionStore here costs every request.
+    if (!session || Object.hasOwn(session, DIRECT_SAVE)) return;
     if (!(session[key] as OidcSessionData | undefined)?.auth) return;
     // Plain assignments and one shared function: express-session already made `save` an own writable
     // property, symbol keys are never serialised, and a request costs no closure.
