@@ -4,6 +4,7 @@ import { assertCookieDeliverable } from './cookie-check.js';
 import type { OidcSessionData, SessionPort } from '../core/session/session-data.js';
 import { sessionStoreError } from '../core/session/store-error.js';
 import { DIRECT_SAVE } from './stale-write-guard.js';
+import { rememberSaved, saveBeneath, savedStateOf } from './unchanged-save.js';
 
 type SessionCallback = (err?: unknown) => void;
 interface ExpressSession {
@@ -53,10 +54,16 @@ function sessionCall(req: Request, method: 'regenerate' | 'save' | 'destroy'): P
   return new Promise((resolve, reject) => {
     const session = sessionOf(req);
     const done = (err?: unknown) => (err ? reject(sessionStoreError(method, err)) : resolve());
-    // Our own saves re-read the store themselves; they skip the stale-write guard.
-    const direct = method === 'save' ? (session as unknown as Record<symbol, ExpressSession['save'] | undefined>)[DIRECT_SAVE] : undefined;
-    if (direct) direct.call(session, done);
-    else session[method](done);
+    if (method !== 'save') return void session[method](done);
+    // Our own saves re-read the store themselves; they skip the stale-write guard and always write.
+    const direct = (session as unknown as Record<symbol, ExpressSession['save'] | undefined>)[DIRECT_SAVE] ?? saveBeneath(session);
+    const state = savedStateOf(session);
+    const saved = (err?: unknown) => {
+      if (!err) rememberSaved(session, state);
+      done(err);
+    };
+    if (direct) direct.call(session, saved);
+    else session.save(saved);
   });
 }
 
