@@ -15,6 +15,8 @@ export interface ChildOptions {
   cpuProfDir: string | undefined;
   /** Run node under this command instead (e.g. valgrind for instruction counts; bench/diagnose.ts). */
   wrapper?: string[];
+  /** More flags for node (e.g. V8's --log-ic; bench/diagnose.ts). */
+  nodeFlags?: string[];
 }
 
 export interface ServerChild {
@@ -28,7 +30,7 @@ export interface ServerChild {
 
 export async function startChild(spec: ChildSpec, options: ChildOptions): Promise<ServerChild> {
   const node = [
-    '--import', 'tsx', '--expose-gc',
+    '--import', 'tsx', '--expose-gc', ...(options.nodeFlags ?? []),
     // one directory per server: Node writes a profile per thread (the tsx loader thread has its own)
     ...(options.cpuProfDir ? ['--cpu-prof', `--cpu-prof-dir=${join(options.cpuProfDir, spec.name)}`] : []),
     join(import.meta.dirname, 'server.ts'), JSON.stringify(spec),

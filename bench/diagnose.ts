@@ -4,9 +4,10 @@
  * reach another route's inline caches), and prints server CPU per request, rounds interleaved.
  * DIAG_ROUTES=/floor,/user picks routes. DIAG_INSTRUCTIONS=1 counts instructions per request instead,
  * under valgrind (cachegrind): deterministic, immune to the other tenants of a shared machine, slow.
+ * DIAG_IC=1 counts V8 inline-cache misses per request (--log-ic): deterministic and fast.
  */
 import { randomBytes } from 'node:crypto';
-import { readFile, rm } from 'node:fs/promises';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { Agent, get } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -18,7 +19,7 @@ import { login } from './driver.js';
 import { readSettings } from './env.js';
 import { compare } from './load.js';
 import { describeMachine, hasTaskset, pinSelf } from './machine.js';
-import type { AppKind } from './protocol.js';
+import type { AppKind, StoreKind } from './protocol.js';
 
 const ALL_ROUTES = ['/floor', '/noop', '/assign', '/define-property', '/oidc-mw', '/require-auth', '/user', '/user-twice', '/proposed-mw', '/proposed-user', '/proto-user'];
 const ROUTES = process.env.DIAG_ROUTES ? process.env.DIAG_ROUTES.split(',') : ALL_ROUTES;
@@ -26,6 +27,9 @@ const settings = readSettings();
 /** DIAG_KIND=eoc|ours to count a route of the bench's regular apps instead (e.g. DIAG_KIND=eoc DIAG_ROUTES=/guarded). */
 const KIND = (process.env.DIAG_KIND ?? 'diag') as AppKind;
 if (!['diag', 'ours', 'eoc'].includes(KIND)) throw new Error('DIAG_KIND must be diag, ours or eoc');
+/** DIAG_STORE=redis: the `ours` app with connect-redis and the Redis session index (its keys expire within the hour). */
+const STORE = (process.env.DIAG_STORE ?? 'memory') as StoreKind;
+if (!['memory', 'redis'].includes(STORE)) throw new Error('DIAG_STORE must be memory or redis');
 
 function log(line: string): void {
   process.stderr.write(`${line}\n`);
@@ -50,13 +54,13 @@ async function hit(url: string, cookie: string, count: number): Promise<void> {
   agent.destroy();
 }
 
-async function startAll(count: number, wrapper?: (i: number) => string[], core?: number): Promise<{ idp: TestIdp; children: ServerChild[]; cookies: string[] }> {
+async function startAll(count: number, wrapper?: (i: number) => string[], core?: number, nodeFlags?: string[]): Promise<{ idp: TestIdp; children: ServerChild[]; cookies: string[] }> {
   const children: ServerChild[] = [];
   for (let i = 0; i < count; i++) {
     children.push(
       await startChild(
-        { name: `diag-${i}`, kind: KIND, store: 'memory', redisUrl: settings.redisUrl, redisPrefix: 'unused:', secret: randomBytes(16).toString('hex') },
-        { core, cpuProfDir: settings.cpuProfDir, ...(wrapper ? { wrapper: wrapper(i) } : {}) },
+        { name: `diag-${i}`, kind: KIND, store: STORE, redisUrl: settings.redisUrl, redisPrefix: `oidc-diag:${process.pid}-${i}:`, secret: randomBytes(16).toString('hex') },
+        { core, cpuProfDir: settings.cpuProfDir, ...(wrapper ? { wrapper: wrapper(i) } : {}), ...(nodeFlags ? { nodeFlags } : {}) },
       ),
     );
   }
@@ -135,7 +139,39 @@ async function instructionMode(): Promise<void> {
   }
 }
 
-(process.env.DIAG_INSTRUCTIONS === '1' ? instructionMode() : cpuMode()).catch((err: unknown) => {
+/**
+ * V8 inline-cache misses of one server process that served `count` requests to `path`: every line of
+ * `--log-ic` output is an IC state change, and once warm nearly all of them are misses of a
+ * megamorphic site (a property read or write that went through the runtime). Deterministic and fast.
+ */
+async function icEvents(path: string, count: number): Promise<number> {
+  const dir = await mkdtemp(join(tmpdir(), 'oidc-bench-ic-'));
+  const log = join(dir, 'v8.log');
+  const { idp, children, cookies } = await startAll(1, undefined, undefined, ['--log-ic', `--logfile=${log}`, '--no-logfile-per-isolate']);
+  const child = children[0] as ServerChild;
+  try {
+    await hit(child.baseUrl + path, cookies[0] as string, count);
+  } finally {
+    await child.close();
+    await idp.close();
+  }
+  const text = await readFile(log, 'utf8');
+  await rm(dir, { recursive: true, force: true });
+  return text.split('\n').filter((line) => /^(Keyed)?(Load|Store)IC,/.test(line)).length;
+}
+
+async function icMode(): Promise<void> {
+  const low = Number(process.env.DIAG_LOW ?? 1000);
+  const high = Number(process.env.DIAG_HIGH ?? 3000);
+  process.stdout.write(`| route | V8 inline-cache misses per request (slope between ${low} and ${high} requests) |\n| --- | --- |\n`);
+  for (const path of ROUTES) {
+    const a = await icEvents(path, low);
+    const b = await icEvents(path, high);
+    process.stdout.write(`| ${path} | ${((b - a) / (high - low)).toFixed(1)} |\n`);
+  }
+}
+
+(process.env.DIAG_INSTRUCTIONS === '1' ? instructionMode() : process.env.DIAG_IC === '1' ? icMode() : cpuMode()).catch((err: unknown) => {
   log(err instanceof Error ? (err.stack ?? err.message) : String(err));
   process.exitCode = 1;
 });

@@ -68,9 +68,9 @@ function sections(): ReadonlySet<string> {
 
 export function readSettings(): BenchSettings {
   return {
-    duration: num('BENCH_DURATION', 3, 1, 120),
+    duration: num('BENCH_DURATION', 2, 1, 120),
     warmup: num('BENCH_WARMUP', 2, 0, 60),
-    rounds: num('BENCH_ROUNDS', 5, 1, 50),
+    rounds: num('BENCH_ROUNDS', 9, 1, 50),
     connections: num('BENCH_CONNECTIONS', 16, 1, 1000),
     loginDuration: num('BENCH_LOGIN_DURATION', 4, 1, 120),
     loginConcurrency: num('BENCH_LOGIN_CONCURRENCY', 4, 1, 64),

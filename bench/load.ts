@@ -100,8 +100,11 @@ export function summarize(name: string, rounds: RoundResult[]): TargetResult {
 }
 
 /**
- * Warm-up (discarded) for every target, then `rounds` rounds in which every target runs once; the order
- * rotates each round so slow drift of the machine spreads over all targets instead of favouring one.
+ * Warm-up (discarded) for every target, then `rounds` rounds in which every target runs once, in the
+ * given order in even rounds and in reverse in odd ones: targets listed next to each other are measured
+ * seconds apart in every round, and a slow drift of the machine favours neither side of a pair over two
+ * rounds. The other tenants of a shared machine change its speed over seconds (BENCHMARKS.md, Noise), so
+ * ratios are best taken round by round between neighbours (throughput.ts).
  */
 export async function compare(
   targets: Target[],
@@ -115,7 +118,7 @@ export async function compare(
   const results = new Map<string, RoundResult[]>(targets.map((t) => [t.name, []]));
   for (let r = 0; r < settings.rounds; r++) {
     for (let i = 0; i < targets.length; i++) {
-      const target = targets[(i + r) % targets.length] as Target;
+      const target = targets[r % 2 === 0 ? i : targets.length - 1 - i] as Target;
       const result = await round(target, settings.duration, settings.connections, probes);
       results.get(target.name)?.push(result);
       log(`  round ${r + 1}/${settings.rounds} ${target.name}: ${Math.round(result.rps)} req/s, ${result.cpuUs.toFixed(1)} us CPU/req`);

@@ -72,7 +72,8 @@ export function renderTables(r: Results): string {
   parts.push(
     `Measured ${r.date} on ${m.cores} cores (${m.model}), ${m.memoryGb} GB, Node ${m.node}, ${m.platform}${m.redis ? `, Redis ${m.redis}` : ''}. ` +
       `${m.pinning} Machine load (1-min load average before -> after each section): ` +
-      `${Object.entries(r.load).map(([k, [a, b]]) => `${k} ${a.toFixed(1)} -> ${b.toFixed(1)}`).join(', ') || 'n/a'}. Settings: ${r.settings.rounds} rounds x ${r.settings.duration} s per target after a ${r.settings.warmup} s warm-up, ${r.settings.connections} connections; medians.`,
+      `${Object.entries(r.load).map(([k, [a, b]]) => `${k} ${a.toFixed(1)} -> ${b.toFixed(1)}`).join(', ') || 'n/a'}. Settings: ${r.settings.rounds} rounds x ${r.settings.duration} s per target after a ${r.settings.warmup} s warm-up, ${r.settings.connections} connections; medians. ` +
+      'Throughput targets measured one after another in the order of the table, reversed every other round, so that the two rows of a ratio are measured seconds apart; each ratio is the median of the rounds\' own ratios.',
   );
   parts.push('### Targets\n\n' + table(['what', 'target', 'measured', 'met'], r.targets.map((x) => [x.what, x.target, x.measured, x.met ? 'yes' : '**no**'])));
   if (r.throughput) parts.push(
@@ -82,7 +83,13 @@ export function renderTables(r: Results): string {
         r.throughput.rows.map((x) => [x.name, f0(x.rps), f1(x.cpuUs), x.redisCpuUs === undefined ? '' : f1(x.redisCpuUs), `${x.latencyP50Ms} / ${x.latencyP99Ms}`, `${f0(x.spreadPct)}%`, String(x.idpCalls)]),
       ) +
       '\n\n' +
-      table(['ratio', 'value'], Object.entries(r.throughput.ratios).map(([k, v]) => [k, f2(v)])),
+      table(
+        ['ratio', 'median of the rounds\' own ratios', 'lowest - highest round'],
+        Object.entries(r.throughput.ratios).map(([k, v]) => {
+          const range = r.throughput?.ratioRanges?.[k];
+          return [k, f2(v), range ? `${f2(range[0])} - ${f2(range[1])}` : ''];
+        }),
+      ),
   );
   if (r.logins) parts.push(
     '### 2. Full login (RP /login -> IdP login pages -> RP /callback)\n\n' +

@@ -1,14 +1,19 @@
 /** 1. Guarded-route throughput: ours vs the session-only floor vs a bare route vs express-openid-connect. */
 import { login } from '../driver.js';
 import { compare } from '../load.js';
-import type { Target, TargetResult } from '../load.js';
+import type { RoundResult, Target, TargetResult } from '../load.js';
 import type { World } from '../setup.js';
-import { ratio } from '../stats.js';
+import { median, ratio } from '../stats.js';
 
 export interface ThroughputResult {
   rows: TargetResult[];
+  /** Each ratio is the median over the rounds of that round's own ratio (the two rows measured seconds apart). */
   ratios: Record<string, number>;
+  /** The lowest and highest of the per-round ratios: how much the rounds disagree. */
+  ratioRanges: Record<string, [number, number]>;
 }
+
+const EOC = 'express-openid-connect requiresAuth + req.oidc.user';
 
 export async function throughput(world: World, cookies: Record<string, string>): Promise<ThroughputResult> {
   const { oursMemory, oursRedis, eoc, settings } = world;
@@ -17,20 +22,22 @@ export async function throughput(world: World, cookies: Record<string, string>):
     if (!child) throw new Error(`no lane ${name}:${route}`);
     return { name: '', child, path, cookies: [(await login(child.baseUrl, world.idp)).cookie] };
   };
+  // The order is the measuring order (reversed every other round): the rows of each ratio are neighbours,
+  // and express-openid-connect sits between the two guarded rows it is compared with.
   const targets: Target[] = [
     { ...(await lane('ours-memory', 'bare', '/bare')), name: 'bare route (no session)' },
-    { ...(await lane('ours-memory', 'session-only', '/session-only')), name: 'MemoryStore: session-only (floor)' },
     { ...(await lane('ours-memory', 'mounted', '/mounted')), name: 'MemoryStore: session-only after oidc()' },
+    { ...(await lane('ours-memory', 'session-only', '/session-only')), name: 'MemoryStore: session-only (floor)' },
     { name: 'MemoryStore: ours requireAuth + req.user', child: oursMemory, path: '/guarded', cookies: [cookies['ours-memory'] as string] },
+    { name: EOC, child: eoc, path: '/guarded', cookies: [cookies.eoc as string] },
   ];
   if (oursRedis) {
     targets.push(
+      { name: 'Redis: ours requireAuth + req.user', child: oursRedis, path: '/guarded', cookies: [cookies['ours-redis'] as string] },
       { ...(await lane('ours-redis', 'session-only', '/session-only')), name: 'Redis: session-only (floor)' },
       { ...(await lane('ours-redis', 'mounted', '/mounted')), name: 'Redis: session-only after oidc()' },
-      { name: 'Redis: ours requireAuth + req.user', child: oursRedis, path: '/guarded', cookies: [cookies['ours-redis'] as string] },
     );
   }
-  targets.push({ name: 'express-openid-connect requiresAuth + req.oidc.user', child: eoc, path: '/guarded', cookies: [cookies.eoc as string] });
   if (settings.targets) {
     const pattern = new RegExp(settings.targets);
     targets.splice(0, targets.length, ...targets.filter((t) => pattern.test(t.name)));
@@ -39,10 +46,14 @@ export async function throughput(world: World, cookies: Record<string, string>):
   const rows = await compare(targets, settings, { idp: world.idp, ...(world.redisCpu ? { redisCpu: world.redisCpu } : {}) }, world.log);
   const by = (name: string) => rows.find((r) => r.name === name);
   const ratios: Record<string, number> = {};
-  const set = (key: string, a: TargetResult | undefined, b: TargetResult | undefined, field: 'rps' | 'cpuUs') => {
-    if (a && b) ratios[key] = ratio(a[field], b[field]);
+  const ratioRanges: Record<string, [number, number]> = {};
+  const set = (key: string, a: TargetResult | undefined, b: TargetResult | undefined, field: keyof Pick<RoundResult, 'rps' | 'cpuUs'>) => {
+    if (!a || !b) return;
+    const each = a.rounds.map((round, i) => ratio(round[field], (b.rounds[i] as RoundResult)[field]));
+    ratios[key] = median(each);
+    ratioRanges[key] = [Math.min(...each), Math.max(...each)];
   };
-  const eocRow = by('express-openid-connect requiresAuth + req.oidc.user');
+  const eocRow = by(EOC);
   for (const store of ['MemoryStore', 'Redis']) {
     const ours = by(`${store}: ours requireAuth + req.user`);
     const floor = by(`${store}: session-only (floor)`);
@@ -56,5 +67,6 @@ export async function throughput(world: World, cookies: Record<string, string>):
     set(`${store}: ours / session-only (CPU per request)`, ours, floor, 'cpuUs');
   }
   set('express-openid-connect / MemoryStore session-only (req/s)', eocRow, by('MemoryStore: session-only (floor)'), 'rps');
-  return { rows, ratios };
+  set('express-openid-connect / MemoryStore session-only (CPU per request)', eocRow, by('MemoryStore: session-only (floor)'), 'cpuUs');
+  return { rows, ratios, ratioRanges };
 }
