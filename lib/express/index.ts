@@ -132,7 +132,7 @@ export function oidc(options: ExpressOidcOptions): OidcMiddleware {
     return (req, res, next) => {
       if (bearer?.(req, res, next)) return;
       if (!mountedContext(req)) {
-        return next(new OidcError('ERR_OIDC_NOT_MOUNTED', 'requireAuth() needs the oidc() middleware mounted first: app.use(auth)'));
+        return next(new OidcError('ERR_OIDC_NOT_MOUNTED', 'requireAuth() needs the oidc() middleware mounted first: app.use(auth) (and res.locals added to, not replaced)'));
       }
       subAppUser(req);
       if (passesAtOnce(engine, req, guardOptions)) {

@@ -3,32 +3,15 @@ import type { Request, Response } from 'express';
 import { OidcError } from '../core/errors.js';
 import type { OidcRequestContext } from './request-context.js';
 
-/** Where the middleware keeps each request's `req.oidc`, on Node's request prototype under a registry symbol: two copies of the library agree. */
-const CONTEXTS = Symbol.for('oidc-session.request-contexts');
-
-/**
- * Request -> context, weakly: nothing is written on the request. Express gives every request object a
- * hidden class of its own, and a property added to it halfway through the request (as the context
- * once was) made V8 look up, the slow way, every property that Express, express-session and the app read
- * after that point: a few inline-cache misses per request, about 3% of a guarded request's instructions
- * (BENCHMARKS.md). A WeakMap lookup changes nothing on the request.
- */
-function sharedContexts(): WeakMap<object, OidcRequestContext> {
-  const holder = IncomingMessage.prototype as unknown as Record<symbol, WeakMap<object, OidcRequestContext> | undefined>;
-  const existing = holder[CONTEXTS];
-  if (existing) return existing;
-  const created = new WeakMap<object, OidcRequestContext>();
-  Object.defineProperty(holder, CONTEXTS, { value: created });
-  return created;
-}
-
-const contexts = sharedContexts();
+/** Where the middleware keeps `req.oidc`: a registry symbol, so two copies of the library agree. */
+const REQUEST_CONTEXT = Symbol.for('oidc-session.req.oidc');
 /** Marks the accessors below, to tell them from an `oidc` another library put on the same prototypes. */
 const OURS = Symbol.for('oidc-session.accessor');
 
 const MESSAGE =
   'is not set on this request: the oidc() middleware did not run before this route. Mount it first (app.use(auth)) ' +
-  'and on the same app or router; it must also come after express-session.';
+  'and on the same app or router; it must also come after express-session. (It keeps the request\'s login in ' +
+  'res.locals: add to res.locals, do not replace it.)';
 
 type Slots = Record<symbol, unknown>;
 
@@ -50,7 +33,7 @@ function accessor(get: (this: Slots) => unknown): PropertyDescriptor {
 }
 
 const REQUEST_ACCESSOR = accessor(function (this: Slots): unknown {
-  const context = contexts.get(this);
+  const context = mountedContext(this);
   if (context === undefined) throw notMounted('req.oidc');
   return context;
 });
@@ -84,11 +67,19 @@ export function installNotMountedAccessors(): boolean {
 }
 
 /**
- * Stores the request's context where `req.oidc` (and, through it, `res.oidc`) read it. Without our
- * accessors on the prototypes (another library's `oidc` is there), both become own properties instead.
+ * Stores the request's context where `req.oidc` (and, through it, `res.oidc`) read it: in `res.locals`,
+ * the per-request object Express makes for the app's own data (a null-prototype object, so a key added
+ * to it changes no hidden class). Not on `req`: Express gives every request object a hidden class of its
+ * own, and a property added to it halfway through the request made V8 look up again, through the
+ * runtime, every property Express, express-session and the app read after that point (inline-cache
+ * misses: about 3% of a guarded request's instructions, BENCHMARKS.md; a WeakMap instead measured 8% more
+ * instructions than this). On `req` only when there is no `res.locals` (not Express's response). Without
+ * our accessors on the prototypes (another library's `oidc` is there), both become own properties too.
  */
 export function attachOidc(req: Request, res: Response, context: OidcRequestContext, viaAccessor: boolean): void {
-  contexts.set(req, context);
+  const locals = (res as unknown as { locals?: Slots }).locals;
+  if (locals) locals[REQUEST_CONTEXT] = context;
+  else (req as unknown as Slots)[REQUEST_CONTEXT] = context;
   if (viaAccessor) return;
   Object.defineProperty(req, 'oidc', { configurable: true, enumerable: true, writable: true, value: context });
   Object.defineProperty(res, 'oidc', { configurable: true, enumerable: true, writable: true, value: context.responseActions(res) });
@@ -96,5 +87,6 @@ export function attachOidc(req: Request, res: Response, context: OidcRequestCont
 
 /** `req.oidc` when the middleware set it, without tripping the accessor above. */
 export function mountedContext(req: object): OidcRequestContext | undefined {
-  return contexts.get(req);
+  const locals = (req as { res?: { locals?: Slots } }).res?.locals;
+  return (locals?.[REQUEST_CONTEXT] ?? (req as Slots)[REQUEST_CONTEXT]) as OidcRequestContext | undefined;
 }

@@ -12,7 +12,7 @@ export type { RequireAuthOptions } from '../core/guards/require-auth.js';
 
 export function contextOf(req: Request): OidcRequestContext {
   const context = mountedContext(req);
-  if (!context) throw new OidcError('ERR_OIDC_NOT_MOUNTED', 'Guards need the oidc() middleware mounted first: app.use(auth)');
+  if (!context) throw new OidcError('ERR_OIDC_NOT_MOUNTED', 'Guards need the oidc() middleware mounted first: app.use(auth) (and res.locals added to, not replaced)');
   return context;
 }
 

@@ -73,3 +73,41 @@ describe.each(EXPRESS_MAJORS)('the request keeps its own properties (Express %s)
     expect(seen['after reading req.user and req.oidc']).toEqual(seen['before requireAuth()']);
   });
 });
+
+describe.each(EXPRESS_MAJORS)('the login lives in res.locals (Express %s)', (major) => {
+  function app(replaceLocals: (res: { locals: Record<string | symbol, unknown> }) => void) {
+    const express = (major === 4 ? express4 : express5) as unknown as typeof express5;
+    const app = express();
+    app.use(session({ secret: 'test-secret', resave: false, saveUninitialized: false, name: 'sid' }));
+    const auth = oidc({ issuer: op.issuer, clientId: 'rp', clientSecret: 'rp-secret', baseUrl: RP_BASE_URL, logger: QUIET_LOGGER } as ExpressOidcOptions);
+    app.use(auth);
+    app.use((_req, res, next) => {
+      replaceLocals(res as unknown as { locals: Record<string | symbol, unknown> });
+      next();
+    });
+    app.get('/page', (req, res) => {
+      res.json({ authenticated: req.oidc.isAuthenticated(), theme: res.locals.theme });
+    });
+    app.get('/guarded', auth.requireAuth(), (_req, res) => {
+      res.json({ ok: true });
+    });
+    app.use(((err, _req, res, _next) => {
+      res.status(err.status ?? 500).json({ error: err.code, message: err.message });
+    }) as import('express').ErrorRequestHandler);
+    return app;
+  }
+
+  it('an app that adds to res.locals, or copies it with a spread, keeps req.oidc', async () => {
+    await request(app((res) => (res.locals.theme = 'dark'))).get('/page').expect(200, { authenticated: false, theme: 'dark' });
+    await request(app((res) => (res.locals = { ...res.locals, theme: 'light' }))).get('/page').expect(200, { authenticated: false, theme: 'light' });
+  });
+
+  it('an app that replaces res.locals gets ERR_OIDC_NOT_MOUNTED naming the cause, not a TypeError', async () => {
+    const res = await request(app((r) => (r.locals = { theme: 'dark' }))).get('/page').expect(500);
+    expect(res.body.error).toBe('ERR_OIDC_NOT_MOUNTED');
+    expect(res.body.message).toContain('res.locals');
+    const guarded = await request(app((r) => (r.locals = {}))).get('/guarded').set('Accept', 'application/json');
+    expect(guarded.body.error).toBe('ERR_OIDC_NOT_MOUNTED');
+  });
+});
+
