@@ -1,10 +1,12 @@
 /** Issue 12, defect 11: the decoded-claims cache is bounded in bytes, not only in entries. */
+import { randomBytes } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { ClaimsCache } from '../../lib/core/session/user.js';
 
-function jwt(claims: Record<string, unknown>): string {
+/** A token with a signature of its own, as every signed token has (the cache never checks it). */
+function jwt(claims: Record<string, unknown>, signature = randomBytes(256).toString('base64url')): string {
   const part = (value: unknown) => Buffer.from(JSON.stringify(value)).toString('base64url');
-  return `${part({ alg: 'RS256' })}.${part(claims)}.c2ln`;
+  return `${part({ alg: 'RS256' })}.${part(claims)}.${signature}`;
 }
 
 describe('ClaimsCache', () => {
@@ -39,7 +41,8 @@ describe('ClaimsCache', () => {
 
   it('the default budget holds thousands of ordinary ID tokens but caps large ones near 8 MiB', () => {
     const cache = new ClaimsCache();
-    for (let i = 0; i < 6000; i++) cache.get(jwt({ sub: `u${i}`, email: `u${i}@example.com` }));
+    // HS256-sized signatures (43 characters): small tokens.
+    for (let i = 0; i < 6000; i++) cache.get(jwt({ sub: `u${i}`, email: `u${i}@example.com` }, randomBytes(32).toString('base64url')));
     // The entry bound, not the byte bound, limits them: two generations of 2,500 (a full older one and
     // the 1,000 tokens of the current one).
     expect(cache.usage.entries).toBe(3500);
@@ -75,6 +78,24 @@ describe('ClaimsCache', () => {
     expect(cache.user(token, undefined)).toEqual({ sub: 'a', iss: 'https://op', email: 'a@example.com' });
     expect(cache.user(token, undefined)).not.toBe(cache.user(token, undefined));
     expect(cache.user(token, { name: 'A' })).toMatchObject({ sub: 'a', name: 'A' });
+  });
+
+  it('never mistakes one token for another that ends the same (same signature, other claims)', () => {
+    const cache = new ClaimsCache({ maxEntries: 4 });
+    const signature = randomBytes(256).toString('base64url');
+    const groups = Array.from({ length: 50 }, (_, i) => `group-${i}`);
+    // The claims differ only at the start: the tokens' last few hundred characters are the same.
+    const alice = jwt({ sub: 'alice', groups }, signature);
+    const bob = jwt({ sub: 'bob', groups }, signature);
+    expect(alice.slice(-300)).toBe(bob.slice(-300));
+    for (let i = 0; i < 3; i++) {
+      expect(cache.get(alice).sub).toBe('alice');
+      expect(cache.get(bob).sub).toBe('bob');
+      expect(cache.user(alice, undefined).sub).toBe('alice');
+      expect(cache.user(bob, undefined).sub).toBe('bob');
+    }
+    expect(cache.usage.entries).toBeLessThanOrEqual(2);
+    expect(cache.usage.bytes).toBeLessThanOrEqual(4 * (alice.length + bob.length));
   });
 
   it('a token larger than the whole budget is decoded but not kept', () => {
