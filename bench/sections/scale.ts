@@ -118,6 +118,6 @@ export async function scale(world: World, realCookie: string): Promise<ScaleResu
     seedSeconds: small.seconds + big.seconds,
     redisBytesPerSession: (memAfter - memBefore) / n,
     logout,
-    index: 'MemorySessionIndex (lib/core/stores/session-index.ts) in the RP process',
+    index: 'createRedisSessionIndex (oidc-session/redis, bench/apps.ts), in Redis',
   };
 }
