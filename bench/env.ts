@@ -23,6 +23,8 @@ export interface BenchSettings {
   warmup: number;
   /** Measured rounds per target (the median is reported). */
   rounds: number;
+  /** Server processes per throughput row; rounds 2k and 2k+1 are measured on process k mod replicas. */
+  replicas: number;
   /** autocannon connections. */
   connections: number;
   /** Seconds per login-throughput round. */
@@ -70,7 +72,8 @@ export function readSettings(): BenchSettings {
   return {
     duration: num('BENCH_DURATION', 2, 1, 120),
     warmup: num('BENCH_WARMUP', 2, 0, 60),
-    rounds: num('BENCH_ROUNDS', 9, 1, 50),
+    rounds: num('BENCH_ROUNDS', 8, 1, 50),
+    replicas: num('BENCH_REPLICAS', 2, 1, 8),
     connections: num('BENCH_CONNECTIONS', 16, 1, 1000),
     loginDuration: num('BENCH_LOGIN_DURATION', 4, 1, 120),
     loginConcurrency: num('BENCH_LOGIN_CONCURRENCY', 4, 1, 64),

@@ -14,6 +14,14 @@ export interface Target {
   path: string;
   /** Cookie headers; with more than one, each connection cycles through them. */
   cookies: string[];
+  /** More processes serving the same row: round r is measured on `[this, ...replicas][r mod n]`. */
+  replicas?: Array<{ child: ServerChild; cookies: string[] }>;
+}
+
+/** The process (and its cookies) that measures `target` in round `r`. */
+function inRound(target: Target, r: number): Target {
+  const all = [{ child: target.child, cookies: target.cookies }, ...(target.replicas ?? [])];
+  return { ...target, ...(all[r % all.length] as { child: ServerChild; cookies: string[] }) };
 }
 
 export interface Probes {
@@ -113,13 +121,16 @@ export async function compare(
   log: (line: string) => void,
 ): Promise<TargetResult[]> {
   for (const target of targets) {
-    if (settings.warmup > 0) await round(target, settings.warmup, settings.connections, probes);
+    for (let k = 0; k <= (target.replicas?.length ?? 0); k++) {
+      if (settings.warmup > 0) await round(inRound(target, k), settings.warmup, settings.connections, probes);
+    }
   }
   const results = new Map<string, RoundResult[]>(targets.map((t) => [t.name, []]));
   for (let r = 0; r < settings.rounds; r++) {
     for (let i = 0; i < targets.length; i++) {
       const target = targets[r % 2 === 0 ? i : targets.length - 1 - i] as Target;
-      const result = await round(target, settings.duration, settings.connections, probes);
+      // Each process of a row serves a forward and a reverse round in turn.
+      const result = await round(inRound(target, Math.floor(r / 2)), settings.duration, settings.connections, probes);
       results.get(target.name)?.push(result);
       log(`  round ${r + 1}/${settings.rounds} ${target.name}: ${Math.round(result.rps)} req/s, ${result.cpuUs.toFixed(1)} us CPU/req`);
     }

@@ -62,7 +62,7 @@ async function main(): Promise<void> {
       load[name] = [before, loadavg()[0] as number];
       return result;
     };
-    const throughputResult = await section('throughput', () => throughput(world, first.cookies));
+    const throughputResult = await section('throughput', () => throughput(world));
     const loginResult = await section('logins', () => logins(world));
     const refresh = await section('refresh', () => refreshBursts(world));
     const scaleResult = world.oursRedis ? await section('scale', () => scale(world, first.cookies['ours-redis'] as string)) : undefined;

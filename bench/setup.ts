@@ -17,8 +17,8 @@ export type BenchRedis = ReturnType<typeof createClient>;
 
 /** Access tokens live this long at the IdP; the refresh burst moves the RP's clock past it. */
 export const ACCESS_TOKEN_TTL_SEC = 600;
-/** Routes measured in a lane of their own (the guarded route runs in the main process). */
-const LANE_ROUTES = ['bare', 'session-only', 'mounted'] as const;
+/** Routes of the throughput rows, each measured in processes of its own (`settings.replicas` of them). */
+const LANE_ROUTES = ['bare', 'session-only', 'mounted', 'guarded'] as const;
 const SECRET = 'bench-only-secret-' + randomBytes(12).toString('hex');
 
 export interface World {
@@ -29,8 +29,9 @@ export interface World {
   oursRedis: ServerChild | undefined;
   eoc: ServerChild;
   /**
-   * One more process per throughput baseline (`<main name>:<route>`), running the same app: a route
-   * measured in a process that also serves other routes would share its inline caches and heap with them.
+   * The throughput rows' processes (`<main name>:<route>#<replica>`), running the same apps: a route
+   * measured in a process that also serves other routes would share its inline caches and heap with them,
+   * and two processes of the same code differ by a few percent (JIT, heap), so each row has several.
    */
   lanes: Map<string, ServerChild>;
   redis: BenchRedis | undefined;
@@ -99,12 +100,19 @@ export async function createWorld(settings: BenchSettings, log: (line: string) =
     const eoc = await startChild(spec('eoc', 'eoc', 'memory'), options);
     children.push(eoc);
     const lanes = new Map<string, ServerChild>();
-    for (const [main, routes] of [['ours-memory', LANE_ROUTES], ['ours-redis', LANE_ROUTES.filter((r) => r !== 'bare')]] as const) {
+    const laneSets = [
+      ['ours-memory', 'ours', 'memory', LANE_ROUTES],
+      ['ours-redis', 'ours', 'redis', LANE_ROUTES.filter((r) => r !== 'bare')],
+      ['eoc', 'eoc', 'memory', ['guarded']],
+    ] as const;
+    for (const [main, kind, store, routes] of laneSets) {
       if (main === 'ours-redis' && !oursRedis) continue;
       for (const route of routes) {
-        const lane = await startChild(spec(`${main}:${route}`, 'ours', main === 'ours-redis' ? 'redis' : 'memory'), options);
-        children.push(lane);
-        lanes.set(lane.spec.name, lane);
+        for (let replica = 0; replica < settings.replicas; replica++) {
+          const lane = await startChild(spec(`${main}:${route}#${replica}`, kind, store), options);
+          children.push(lane);
+          lanes.set(lane.spec.name, lane);
+        }
       }
     }
     idp = await createTestIdp({

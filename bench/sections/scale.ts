@@ -74,7 +74,7 @@ export async function scale(world: World, realCookie: string): Promise<ScaleResu
   const keyPrefix = `${world.redisPrefix}sess:`;
   const template = await child.request<string | null>({ cmd: 'storedSession', id: sessionIdFromCookie(realCookie) });
   if (!template) throw new Error('scale: the real session is missing from Redis');
-  const floor = world.lanes.get('ours-redis:session-only') ?? child;
+  const floor = world.lanes.get('ours-redis:session-only#0') ?? child;
   const probes = { idp: world.idp, ...(world.redisCpu ? { redisCpu: world.redisCpu } : {}) };
   const compareSettings = { ...settings, rounds: settings.scaleRounds };
   const rows: ScaleResult['rows'] = [];

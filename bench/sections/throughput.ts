@@ -2,6 +2,7 @@
 import { login } from '../driver.js';
 import { compare } from '../load.js';
 import type { RoundResult, Target, TargetResult } from '../load.js';
+import type { ServerChild } from '../child.js';
 import type { World } from '../setup.js';
 import { median, ratio } from '../stats.js';
 
@@ -15,27 +16,33 @@ export interface ThroughputResult {
 
 const EOC = 'express-openid-connect requiresAuth + req.oidc.user';
 
-export async function throughput(world: World, cookies: Record<string, string>): Promise<ThroughputResult> {
-  const { oursMemory, oursRedis, eoc, settings } = world;
-  const lane = async (name: string, route: string, path: string): Promise<Target> => {
-    const child = world.lanes.get(`${name}:${route}`);
-    if (!child) throw new Error(`no lane ${name}:${route}`);
-    return { name: '', child, path, cookies: [(await login(child.baseUrl, world.idp)).cookie] };
+export async function throughput(world: World): Promise<ThroughputResult> {
+  const { oursRedis, settings } = world;
+  // Every row is served by `settings.replicas` processes of its own, each logged in once.
+  const lane = async (name: string, main: string, route: string): Promise<Target> => {
+    const served: Array<{ child: ServerChild; cookies: string[] }> = [];
+    for (let replica = 0; replica < settings.replicas; replica++) {
+      const child = world.lanes.get(`${main}:${route}#${replica}`);
+      if (!child) throw new Error(`no lane ${main}:${route}#${replica}`);
+      served.push({ child, cookies: [(await login(child.baseUrl, world.idp)).cookie] });
+    }
+    const [first, ...replicas] = served as [{ child: ServerChild; cookies: string[] }, ...Array<{ child: ServerChild; cookies: string[] }>];
+    return { name, path: `/${route}`, ...first, replicas };
   };
   // The order is the measuring order (reversed every other round): the rows of each ratio are neighbours,
   // and express-openid-connect sits between the two guarded rows it is compared with.
   const targets: Target[] = [
-    { ...(await lane('ours-memory', 'bare', '/bare')), name: 'bare route (no session)' },
-    { ...(await lane('ours-memory', 'mounted', '/mounted')), name: 'MemoryStore: session-only after oidc()' },
-    { ...(await lane('ours-memory', 'session-only', '/session-only')), name: 'MemoryStore: session-only (floor)' },
-    { name: 'MemoryStore: ours requireAuth + req.user', child: oursMemory, path: '/guarded', cookies: [cookies['ours-memory'] as string] },
-    { name: EOC, child: eoc, path: '/guarded', cookies: [cookies.eoc as string] },
+    await lane('bare route (no session)', 'ours-memory', 'bare'),
+    await lane('MemoryStore: session-only after oidc()', 'ours-memory', 'mounted'),
+    await lane('MemoryStore: session-only (floor)', 'ours-memory', 'session-only'),
+    await lane('MemoryStore: ours requireAuth + req.user', 'ours-memory', 'guarded'),
+    await lane(EOC, 'eoc', 'guarded'),
   ];
   if (oursRedis) {
     targets.push(
-      { name: 'Redis: ours requireAuth + req.user', child: oursRedis, path: '/guarded', cookies: [cookies['ours-redis'] as string] },
-      { ...(await lane('ours-redis', 'session-only', '/session-only')), name: 'Redis: session-only (floor)' },
-      { ...(await lane('ours-redis', 'mounted', '/mounted')), name: 'Redis: session-only after oidc()' },
+      await lane('Redis: ours requireAuth + req.user', 'ours-redis', 'guarded'),
+      await lane('Redis: session-only (floor)', 'ours-redis', 'session-only'),
+      await lane('Redis: session-only after oidc()', 'ours-redis', 'mounted'),
     );
   }
   if (settings.targets) {
