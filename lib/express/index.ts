@@ -15,7 +15,7 @@ import { bearerBranch } from './require-bearer.js';
 import { ensureAuthenticated, markPrivate, passesAtOnce } from './require-auth.js';
 import type { RequireAuthOptions } from './require-auth.js';
 import { destroyStoredSession, expressSessionPort, lifetimeKey, needsAppLifetime, restoreAppLifetime } from './session-port.js';
-import { staleWriteGuard } from './stale-write-guard.js';
+import { staleWriteGuard } from './end-of-request-save.js';
 import { expressStoreAccess, storeOfRequest } from './store-access.js';
 import { createSessionsApi } from '../core/logout/user-sessions.js';
 import type { SessionStoreAccess, SessionsApi } from '../core/logout/user-sessions.js';

@@ -3,8 +3,7 @@ import { OidcError } from '../core/errors.js';
 import { assertCookieDeliverable } from './cookie-check.js';
 import type { OidcSessionData, SessionPort } from '../core/session/session-data.js';
 import { sessionStoreError } from '../core/session/store-error.js';
-import { DIRECT_SAVE } from './stale-write-guard.js';
-import { rememberSaved, saveBeneath, savedStateOf } from './unchanged-save.js';
+import { rememberSaved, saveOwn, savedStateOf } from './end-of-request-save.js';
 
 type SessionCallback = (err?: unknown) => void;
 interface ExpressSession {
@@ -55,15 +54,12 @@ function sessionCall(req: Request, method: 'regenerate' | 'save' | 'destroy'): P
     const session = sessionOf(req);
     const done = (err?: unknown) => (err ? reject(sessionStoreError(method, err)) : resolve());
     if (method !== 'save') return void session[method](done);
-    // Our own saves re-read the store themselves; they skip the stale-write guard and always write.
-    const direct = (session as unknown as Record<symbol, ExpressSession['save'] | undefined>)[DIRECT_SAVE] ?? saveBeneath(session);
+    // Our own saves re-read the store themselves; they skip the end-of-request rules and always write.
     const state = savedStateOf(session);
-    const saved = (err?: unknown) => {
+    saveOwn(session, (err?: unknown) => {
       if (!err) rememberSaved(session, state);
       done(err);
-    };
-    if (direct) direct.call(session, saved);
-    else session.save(saved);
+    });
   });
 }
 
