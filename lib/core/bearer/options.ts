@@ -57,7 +57,7 @@ export interface BearerOptions extends BearerVerifyOptions {
   httpTimeout?: number;
   /** Allow `http://` issuers that are not loopback. Default false. Development only. */
   allowInsecureRequests?: boolean;
-  /** The fetch used for every IdP request. Default: global fetch. */
+  /** The fetch used for every IdP request. Default: Node's http/https over keep-alive connections, as `oidc()`. */
   customFetch?: typeof fetch;
   /** Milliseconds since the epoch. Default `Date.now`. */
   clock?: Clock;

@@ -8,6 +8,7 @@ import { resolveBearerOptions } from './options.js';
 import type { BearerGuardOptions, BearerOptions } from './options.js';
 import { BearerVerifier } from './verifier.js';
 import type { IssuerEndpoints } from './verifier.js';
+import { httpFetch } from '../idp/http-fetch.js';
 
 /** Client id used for discovery when the resource server has no credentials of its own (never sent anywhere). */
 const ANONYMOUS_RESOURCE_SERVER = 'oidc-session-resource-server';
@@ -32,7 +33,7 @@ export function createBearerVerifier(options: BearerOptions, label = 'requireBea
   injectedFetchAndClock(invalid, options);
   const clock = options.clock ?? Date.now;
   const lock = lockOption(invalid, options.lock) ?? new MemoryLock(clock);
-  const customFetch = options.customFetch;
+  const customFetch = options.customFetch ?? httpFetch();
 
   const discover = async (): Promise<IssuerEndpoints> => {
     let config: client.Configuration;

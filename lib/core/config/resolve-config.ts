@@ -9,6 +9,7 @@ import type { OidcOptions } from './options.js';
 import { PROVIDER_OPTIONS, resolveProviders } from './resolve-providers.js';
 import type { ResolvedConfig } from './resolved-config.js';
 import { MemorySessionIndex } from '../stores/session-index.js';
+import { httpFetch } from '../idp/http-fetch.js';
 
 const KNOWN_OPTIONS = new Set<string>([
   ...PROVIDER_OPTIONS, 'providers', 'baseUrl', 'routes', 'idpLogout', 'httpTimeout', 'allowInsecureRequests',
@@ -80,7 +81,7 @@ export function resolveConfig(options: OidcOptions): ResolvedConfig {
     fetchUserinfo: optionalBoolean(invalid, options.fetchUserinfo, 'fetchUserinfo', true),
     loginParams: new Set(['prompt', 'login_hint', 'ui_locales', ...loginParams]),
     absoluteDurationSec: numberInRange(invalid, options.absoluteDuration, 'absoluteDuration', 7 * 86_400, 60, 366 * 86_400),
-    customFetch: options.customFetch,
+    customFetch: options.customFetch ?? httpFetch(),
     clock,
     logger: resolveLogger(invalid, options.logger),
     autoRefresh: optionalBoolean(invalid, options.autoRefresh, 'autoRefresh', true),

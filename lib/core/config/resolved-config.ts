@@ -56,7 +56,8 @@ export interface ResolvedConfig {
   readonly fetchUserinfo: boolean;
   readonly loginParams: ReadonlySet<string>;
   readonly absoluteDurationSec: number;
-  readonly customFetch: typeof fetch | undefined;
+  /** The option, or by default node:http(s) over keep-alive connections of this instance (idp/http-fetch.ts). */
+  readonly customFetch: typeof fetch;
   readonly clock: Clock;
   readonly logger: Logger;
   readonly autoRefresh: boolean;

@@ -1,6 +1,9 @@
 /** No IdP answer we need (metadata, JWKS, tokens, userinfo) comes near this; a bigger one is hostile. */
 export const MAX_IDP_RESPONSE_BYTES = 1024 * 1024;
 
+/** Marks a fetch that bounds response bodies itself, so limitedFetch() need not read them again. */
+export const BOUNDS_BODIES = Symbol.for('oidc-session.fetch.boundsBodies');
+
 export class ResponseTooLargeError extends Error {
   readonly code = 'ERR_OIDC_RESPONSE_TOO_LARGE';
   constructor(url: string) {
@@ -15,6 +18,7 @@ export class ResponseTooLargeError extends Error {
  * (and store) megabytes.
  */
 export function limitedFetch(fetchImpl: typeof fetch, maxBytes = MAX_IDP_RESPONSE_BYTES): typeof fetch {
+  if ((fetchImpl as { [BOUNDS_BODIES]?: boolean })[BOUNDS_BODIES]) return fetchImpl;
   return async (input, init) => {
     const response = await fetchImpl(input, init);
     const url = typeof input === 'string' ? input : input instanceof URL ? input.href : input.url;

@@ -106,7 +106,7 @@ export class ProviderClient {
       const issuerUrl = new URL(settings.issuer as string);
       const execute = allowsHttp(issuerUrl, settings.allowInsecureRequests) ? [client.allowInsecureRequests] : [];
       const auth = await clientAuth(settings);
-      const fetchImpl = limitedFetch(cfg.customFetch ?? fetch);
+      const fetchImpl = limitedFetch(cfg.customFetch);
       // What the discovery request got back, so a failure can say it (openid-client does not always keep it).
       let answer: Response | undefined;
       const recording = (async (...args: Parameters<typeof fetch>) => (answer = await fetchImpl(...args))) as typeof fetch;
@@ -128,7 +128,7 @@ export class ProviderClient {
     if (!server.jwks_uri) throw new OidcError('ERR_OIDC_DISCOVERY_FAILED', 'The IdP metadata has no jwks_uri');
     assertSecureEndpoints(settings, server);
     const jwksUrl = new URL(server.jwks_uri);
-    const fetchImpl = limitedFetch((settings.config?.[client.customFetch] ?? cfg.customFetch ?? fetch) as typeof fetch);
+    const fetchImpl = limitedFetch((settings.config?.[client.customFetch] ?? cfg.customFetch) as typeof fetch);
     const keys = providerKeys(jwksUrl, {
       timeoutMs: cfg.httpTimeoutMs,
       cooldownMs: cfg.jwksCooldownSec * 1000,
