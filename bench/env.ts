@@ -29,6 +29,8 @@ export interface BenchSettings {
   connections: number;
   /** Seconds per login-throughput round. */
   loginDuration: number;
+  /** Login rounds per RP (each ratio is the median of the rounds' own ratios). */
+  loginRounds: number;
   /** Concurrent login drivers. */
   loginConcurrency: number;
   /** Concurrent requests in the refresh burst. */
@@ -75,7 +77,8 @@ export function readSettings(): BenchSettings {
     rounds: num('BENCH_ROUNDS', 8, 1, 50),
     replicas: num('BENCH_REPLICAS', 2, 1, 8),
     connections: num('BENCH_CONNECTIONS', 16, 1, 1000),
-    loginDuration: num('BENCH_LOGIN_DURATION', 4, 1, 120),
+    loginDuration: num('BENCH_LOGIN_DURATION', 3, 1, 120),
+    loginRounds: num('BENCH_LOGIN_ROUNDS', 6, 1, 50),
     loginConcurrency: num('BENCH_LOGIN_CONCURRENCY', 4, 1, 64),
     burst: num('BENCH_BURST', 100, 1, 1000),
     burstRounds: num('BENCH_BURST_ROUNDS', 5, 1, 50),

@@ -94,14 +94,20 @@ export function renderTables(r: Results): string {
   if (r.logins) parts.push(
     '### 2. Full login (RP /login -> IdP login pages -> RP /callback)\n\n' +
       table(
-        ['RP', 'logins/s', 'RP CPU ms/login', 'of which kernel', 'spread', 'logins', 'IdP requests per login (discovery / jwks / authorization / token / userinfo)'],
+        ['RP', 'logins/s', 'RP CPU ms/login', 'of which kernel', 'IdP + drivers CPU ms/login (other core)', 'spread', 'logins', 'IdP requests per login (discovery / jwks / authorization / token / userinfo)'],
         r.logins.rows.map((x) => [
-          x.name, f1(x.loginsPerSec), f2(x.cpuMsPerLogin), f2(x.systemMsPerLogin), `${f0(x.spreadPct)}%`, String(x.logins),
+          x.name, f1(x.loginsPerSec), f2(x.cpuMsPerLogin), f2(x.systemMsPerLogin), f2(x.idpAndDriverMsPerLogin), `${f0(x.spreadPct)}%`, String(x.logins),
           (['discovery', 'jwks', 'authorization', 'token', 'userinfo'] as const).map((e) => f2(x.idpPerLogin[e] ?? 0)).join(' / '),
         ]),
       ) +
       '\n\n' +
-      table(['ratio', 'value'], Object.entries(r.logins.ratios).map(([k, v]) => [k, f2(v)])),
+      table(
+        ['ratio', 'median of the rounds\' own ratios', 'lowest - highest round'],
+        Object.entries(r.logins.ratios).map(([k, v]) => {
+          const range = r.logins?.ratioRanges?.[k];
+          return [k, f2(v), range ? `${f2(range[0])} - ${f2(range[1])}` : ''];
+        }),
+      ),
   );
   parts.push(
     '### 3. IdP requests of a freshly started RP\n\n' +
