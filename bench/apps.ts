@@ -69,17 +69,26 @@ export async function buildOursApp(spec: ChildSpec, config: Configure): Promise<
     res.on('finish', () => logoutTimings.push({ ms: Number(process.hrtime.bigint() - start) / 1e6, status: res.statusCode }));
     next();
   });
+  // A lane process has only its own route: each measured request then walks the same layers but ours
+  // (otherwise the guarded request would also walk past /session-only and /mounted, which the floor's does not).
+  const serves = (route: string) => spec.route === undefined || spec.route === route;
   app.use(session({ secret: spec.secret, resave: false, saveUninitialized: false, store, name: 'sid' }));
-  app.get('/session-only', (req, res) => {
-    res.json({ sub: req.session.oidc?.auth?.sub ?? null });
-  });
+  if (serves('session-only')) {
+    app.get('/session-only', (req, res) => {
+      res.json({ sub: req.session.oidc?.auth?.sub ?? null });
+    });
+  }
   app.use(auth);
-  app.get('/mounted', (req, res) => {
-    res.json({ sub: req.session.oidc?.auth?.sub ?? null });
-  });
-  app.get('/guarded', auth.requireAuth(), (req, res) => {
-    res.json({ sub: req.user?.sub });
-  });
+  if (serves('mounted')) {
+    app.get('/mounted', (req, res) => {
+      res.json({ sub: req.session.oidc?.auth?.sub ?? null });
+    });
+  }
+  if (serves('guarded')) {
+    app.get('/guarded', auth.requireAuth(), (req, res) => {
+      res.json({ sub: req.user?.sub });
+    });
+  }
 
   const stored = async (id: string): Promise<string | null> => {
     if (client) return client.get(sessionPrefix + id);

@@ -27,6 +27,8 @@ const settings = readSettings();
 /** DIAG_KIND=eoc|ours to count a route of the bench's regular apps instead (e.g. DIAG_KIND=eoc DIAG_ROUTES=/guarded). */
 const KIND = (process.env.DIAG_KIND ?? 'diag') as AppKind;
 if (!['diag', 'ours', 'eoc'].includes(KIND)) throw new Error('DIAG_KIND must be diag, ours or eoc');
+/** DIAG_LANE=guarded: the `ours` app as a bench lane builds it, with only that route (bench/apps.ts). */
+const LANE = process.env.DIAG_LANE || undefined;
 /** DIAG_STORE=redis: the `ours` app with connect-redis and the Redis session index (its keys expire within the hour). */
 const STORE = (process.env.DIAG_STORE ?? 'memory') as StoreKind;
 if (!['memory', 'redis'].includes(STORE)) throw new Error('DIAG_STORE must be memory or redis');
@@ -59,7 +61,10 @@ async function startAll(count: number, wrapper?: (i: number) => string[], core?:
   for (let i = 0; i < count; i++) {
     children.push(
       await startChild(
-        { name: `diag-${i}`, kind: KIND, store: STORE, redisUrl: settings.redisUrl, redisPrefix: `oidc-diag:${process.pid}-${i}:`, secret: randomBytes(16).toString('hex') },
+        {
+          name: `diag-${i}`, kind: KIND, store: STORE, redisUrl: settings.redisUrl, redisPrefix: `oidc-diag:${process.pid}-${i}:`, secret: randomBytes(16).toString('hex'),
+          ...(LANE ? { route: LANE } : {}),
+        },
         { core, cpuProfDir: settings.cpuProfDir, ...(wrapper ? { wrapper: wrapper(i) } : {}), ...(nodeFlags ? { nodeFlags } : {}) },
       ),
     );

@@ -13,6 +13,11 @@ export interface ChildSpec {
   redisPrefix: string;
   /** Signs express-session cookies (ours) or derives EOC's cookie key. */
   secret: string;
+  /**
+   * The one measured route this process serves (a throughput lane); the others are left out of its app, so
+   * that the floor, mounted and guarded requests walk the same number of Express layers. All when absent.
+   */
+  route?: string;
 }
 
 export interface OwnerEntry {

@@ -77,8 +77,8 @@ export async function deletePrefix(redis: BenchRedis, prefix: string): Promise<n
 export async function createWorld(settings: BenchSettings, log: (line: string) => void, core: number | undefined): Promise<World> {
   const redis = settings.redis ? await connectRedis(settings.redisUrl) : undefined;
   const redisPrefix = `oidc-bench:${process.pid}-${randomBytes(4).toString('hex')}:`;
-  const spec = (name: string, kind: ChildSpec['kind'], store: ChildSpec['store']): ChildSpec => ({
-    name, kind, store, redisUrl: settings.redisUrl, redisPrefix, secret: SECRET,
+  const spec = (name: string, kind: ChildSpec['kind'], store: ChildSpec['store'], route?: string): ChildSpec => ({
+    name, kind, store, redisUrl: settings.redisUrl, redisPrefix, secret: SECRET, ...(route ? { route } : {}),
   });
   const options = { core, cpuProfDir: settings.cpuProfDir };
   const children: ServerChild[] = [];
@@ -109,7 +109,7 @@ export async function createWorld(settings: BenchSettings, log: (line: string) =
       if (main === 'ours-redis' && !oursRedis) continue;
       for (const route of routes) {
         for (let replica = 0; replica < settings.replicas; replica++) {
-          const lane = await startChild(spec(`${main}:${route}#${replica}`, kind, store), options);
+          const lane = await startChild(spec(`${main}:${route}#${replica}`, kind, store, route), options);
           children.push(lane);
           lanes.set(lane.spec.name, lane);
         }
