@@ -5,6 +5,7 @@
  * DIAG_ROUTES=/floor,/user picks routes. DIAG_INSTRUCTIONS=1 counts instructions per request instead,
  * under valgrind (cachegrind): deterministic, immune to the other tenants of a shared machine, slow.
  * DIAG_IC=1 counts V8 inline-cache misses per request (--log-ic): deterministic and fast.
+ * DIAG_KIND=ours DIAG_LANE=guarded builds a throughput lane's app; DIAG_LOGINS=300 logs in that often first.
  */
 import { randomBytes } from 'node:crypto';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
@@ -27,6 +28,8 @@ const settings = readSettings();
 /** DIAG_KIND=eoc|ours to count a route of the bench's regular apps instead (e.g. DIAG_KIND=eoc DIAG_ROUTES=/guarded). */
 const KIND = (process.env.DIAG_KIND ?? 'diag') as AppKind;
 if (!['diag', 'ours', 'eoc'].includes(KIND)) throw new Error('DIAG_KIND must be diag, ours or eoc');
+/** DIAG_LOGINS=300: that many whole logins through each server before it is measured (as a real process has served). */
+const LOGINS_FIRST = Number(process.env.DIAG_LOGINS ?? 0);
 /** DIAG_LANE=guarded: the `ours` app as a bench lane builds it, with only that route (bench/apps.ts). */
 const LANE = process.env.DIAG_LANE || undefined;
 /** DIAG_STORE=redis: the `ours` app with connect-redis and the Redis session index (its keys expire within the hour). */
@@ -77,6 +80,7 @@ async function startAll(count: number, wrapper?: (i: number) => string[], core?:
     for (const c of children) {
       await c.request({ cmd: 'configure', issuer: idp.issuer, clientId: c.spec.name, clientSecret: `${c.spec.name}-secret`, baseUrl: c.baseUrl });
       cookies.push((await login(c.baseUrl, idp)).cookie);
+      for (let i = 0; i < LOGINS_FIRST; i++) await login(c.baseUrl, idp, i % 2 ? 'bob' : 'alice');
     }
   } catch (err) {
     // a failed first login must not leave the (valgrind) children running

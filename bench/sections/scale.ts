@@ -74,7 +74,9 @@ export async function scale(world: World, realCookie: string): Promise<ScaleResu
   const keyPrefix = `${world.redisPrefix}sess:`;
   const template = await child.request<string | null>({ cmd: 'storedSession', id: sessionIdFromCookie(realCookie) });
   if (!template) throw new Error('scale: the real session is missing from Redis');
+  // Both rows from the throughput lanes (same history, one route each); the main process keeps the logouts.
   const floor = world.lanes.get('ours-redis:session-only#0') ?? child;
+  const guarded = world.lanes.get('ours-redis:guarded#0') ?? child;
   const probes = { idp: world.idp, ...(world.redisCpu ? { redisCpu: world.redisCpu } : {}) };
   const compareSettings = { ...settings, rounds: settings.scaleRounds };
   const rows: ScaleResult['rows'] = [];
@@ -88,7 +90,7 @@ export async function scale(world: World, realCookie: string): Promise<ScaleResu
   for (const row of await compare(
     [
       { name: 'Redis 1k sessions: session-only', child: floor, path: '/session-only', cookies: pool1k },
-      { name: 'Redis 1k sessions: ours guarded', child, path: '/guarded', cookies: pool1k },
+      { name: 'Redis 1k sessions: ours guarded', child: guarded, path: '/guarded', cookies: pool1k },
     ],
     compareSettings, probes, world.log,
   )) rows.push({ ...row, sessions: 1000, distinct: 1000 });
@@ -105,9 +107,9 @@ export async function scale(world: World, realCookie: string): Promise<ScaleResu
   for (const row of await compare(
     [
       { name: `Redis ${label} sessions: session-only`, child: floor, path: '/session-only', cookies: pool },
-      { name: `Redis ${label} sessions: ours guarded`, child, path: '/guarded', cookies: pool },
+      { name: `Redis ${label} sessions: ours guarded`, child: guarded, path: '/guarded', cookies: pool },
       { name: `Redis ${label} sessions, 10k distinct: session-only`, child: floor, path: '/session-only', cookies: wide },
-      { name: `Redis ${label} sessions, 10k distinct: ours guarded`, child, path: '/guarded', cookies: wide },
+      { name: `Redis ${label} sessions, 10k distinct: ours guarded`, child: guarded, path: '/guarded', cookies: wide },
     ],
     compareSettings, probes, world.log,
   )) rows.push({ ...row, sessions: n, distinct: row.name.includes('10k distinct') ? 10_000 : 1000 });
