@@ -123,33 +123,50 @@ describe('httpFetch (the default transport for IdP requests)', () => {
     expect(((err as Error).cause as NodeJS.ErrnoException).code).toBe('ECONNREFUSED');
   });
 
-  it('sends again once on a new connection when a kept-alive socket was closed as it was reused', async () => {
+  it('sends a GET again once on a new connection when a kept-alive socket was closed as it was reused', async () => {
     // The first request on each connection is answered and kept alive; a second one on it is cut off unanswered.
-    const requests: number[] = [];
+    const requests: Array<[number, string]> = [];
     let connection = 0;
     const server = createNetServer((socket: Socket) => {
       const id = ++connection;
       let served = 0;
-      socket.on('data', () => {
-        requests.push(id);
+      socket.on('data', (data: Buffer) => {
+        requests.push([id, data.toString('latin1').split(' ')[0] as string]);
         if (served++ === 0) socket.write('HTTP/1.1 200 OK\r\ncontent-length: 2\r\nconnection: keep-alive\r\n\r\n{}');
         else socket.destroy();
       });
     });
     track(server);
     await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-    const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/token`;
+    const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/jwks`;
     const transport = httpFetch();
     await (await transport(url, MANUAL)).text();
-    const second = await transport(url, { ...MANUAL, method: 'POST', body: 'code=1' });
-    expect(await second.json()).toEqual({});
-    expect(requests).toEqual([1, 1, 2]);
+    expect(await (await transport(url, MANUAL)).json()).toEqual({});
+    expect(requests).toEqual([[1, 'GET'], [1, 'GET'], [2, 'GET']]);
+    // A token request is never sent twice: the IdP may have read it (a code, a rotating refresh token).
+    await expect(transport(url, { ...MANUAL, method: 'POST', body: 'code=1' })).rejects.toThrow('fetch failed');
+    expect(requests).toEqual([[1, 'GET'], [1, 'GET'], [2, 'GET'], [2, 'POST']]);
     // A fresh connection cut off is a failure, not sent again.
-    const fresh = httpFetch();
     const cut = createNetServer((socket: Socket) => socket.on('data', () => socket.destroy()));
     track(cut);
     await new Promise<void>((r) => cut.listen(0, '127.0.0.1', r));
-    await expect(fresh(`http://127.0.0.1:${(cut.address() as AddressInfo).port}/`, MANUAL)).rejects.toThrow('fetch failed');
+    await expect(httpFetch()(`http://127.0.0.1:${(cut.address() as AddressInfo).port}/`, MANUAL)).rejects.toThrow('fetch failed');
+  });
+
+  it('takes a HEAD answer at its word (no body, whatever length it declares) and gives 205 no body', async () => {
+    const { url } = await serve((req, res) => {
+      if (req.method === 'HEAD') {
+        res.setHeader('content-length', '5000');
+        return res.end();
+      }
+      res.statusCode = 205;
+      res.end();
+    });
+    const transport = httpFetch({ maxBytes: 1000 });
+    expect((await transport(url, { ...MANUAL, method: 'HEAD' })).headers.get('content-length')).toBe('5000');
+    const reset = await transport(url, MANUAL);
+    expect(reset.status).toBe(205);
+    expect(reset.body).toBeNull();
   });
 
   it('leaves what it does not take to the fallback: redirects followed, Request objects, streamed bodies', async () => {
@@ -163,6 +180,12 @@ describe('httpFetch (the default transport for IdP requests)', () => {
     await transport('http://127.0.0.1:1/b', { redirect: 'follow' });
     await transport(new Request('http://127.0.0.1:1/c'), MANUAL);
     await transport('http://127.0.0.1:1/d', { ...MANUAL, method: 'POST', body: new Blob(['x']) });
-    expect(calls).toHaveLength(4);
+    await transport('http://user:secret@127.0.0.1:1/e', MANUAL);
+    expect(calls).toHaveLength(5);
+  });
+
+  it("bounds the fallback's bodies too", async () => {
+    const fallback = (async () => new Response('x'.repeat(2000))) as typeof fetch;
+    await expect(httpFetch({ fallback, maxBytes: 1000 })('http://127.0.0.1:1/', { redirect: 'follow' })).rejects.toMatchObject({ code: 'ERR_OIDC_RESPONSE_TOO_LARGE' });
   });
 });

@@ -94,6 +94,15 @@ describe('verifyCompactJws (ID token signatures through node:crypto)', () => {
     }
   });
 
+  it('refuses a segment with a lone trailing character, which Buffer would silently drop', async () => {
+    const { token, keys } = await signed('ES384');
+    const signature = token.split('.')[2] as string;
+    expect(signature.length % 4).toBe(0);
+    expect(Buffer.from(`${signature}Q`, 'base64url').equals(Buffer.from(signature, 'base64url'))).toBe(true);
+    expect(await code(verifyCompactJws(`${token}Q`, 'ES384', keys))).toBe('ERR_JWS_INVALID');
+    expect(await code(verifyCompactJws(token, 'ES384', keys))).toBe('accepted');
+  });
+
   it("refuses a key that does not fit the algorithm: short RSA, another curve, another type, a private key", async () => {
     const { token } = await signed('RS256');
     const fixed = (key: KeyObject): JWTVerifyGetKey => async () => key;
@@ -102,6 +111,8 @@ describe('verifyCompactJws (ID token signatures through node:crypto)', () => {
     const es = await signed('ES256');
     expect(await code(verifyCompactJws(es.token, 'ES256', fixed(generateKeyPairSync('ec', { namedCurve: 'P-384' }).publicKey)))).toBe('ERR_JOSE_NOT_SUPPORTED');
     expect(await code(verifyCompactJws(es.token, 'ES256', fixed(generateKeyPairSync('ed25519').publicKey)))).toBe('ERR_JOSE_NOT_SUPPORTED');
+    const ed = await signed('EdDSA');
+    expect(await code(verifyCompactJws(ed.token, 'EdDSA', fixed(generateKeyPairSync('ed448').publicKey)))).toBe('ERR_JOSE_NOT_SUPPORTED');
     expect(await code(verifyCompactJws(es.token, 'ES256', fixed(es.pair.privateKey)))).toBe('ERR_JOSE_NOT_SUPPORTED');
     expect(await code(verifyCompactJws(es.token, 'ES256', fixed(es.pair.publicKey)))).toBe('accepted');
   });

@@ -6,8 +6,8 @@ export const BOUNDS_BODIES = Symbol.for('oidc-session.fetch.boundsBodies');
 
 export class ResponseTooLargeError extends Error {
   readonly code = 'ERR_OIDC_RESPONSE_TOO_LARGE';
-  constructor(url: string) {
-    super(`The IdP response from ${new URL(url).pathname} is larger than ${MAX_IDP_RESPONSE_BYTES} bytes`);
+  constructor(url: string, maxBytes = MAX_IDP_RESPONSE_BYTES) {
+    super(`The IdP response from ${new URL(url).pathname} is larger than ${maxBytes} bytes`);
     this.name = 'ResponseTooLargeError';
   }
 }
@@ -25,7 +25,7 @@ export function limitedFetch(fetchImpl: typeof fetch, maxBytes = MAX_IDP_RESPONS
     const declared = Number(response.headers.get('content-length'));
     if (Number.isFinite(declared) && declared > maxBytes) {
       await response.body?.cancel().catch(() => undefined);
-      throw new ResponseTooLargeError(url);
+      throw new ResponseTooLargeError(url, maxBytes);
     }
     // fetch enforces a declared Content-Length (a longer body is an error), so such a body is bounded
     // already; only a chunked one has to be counted while it is read.
@@ -39,7 +39,7 @@ export function limitedFetch(fetchImpl: typeof fetch, maxBytes = MAX_IDP_RESPONS
       size += value.byteLength;
       if (size > maxBytes) {
         await reader.cancel().catch(() => undefined);
-        throw new ResponseTooLargeError(url);
+        throw new ResponseTooLargeError(url, maxBytes);
       }
       chunks.push(value);
     }
