@@ -5,7 +5,8 @@
  * DIAG_ROUTES=/floor,/user picks routes. DIAG_INSTRUCTIONS=1 counts instructions per request instead,
  * under valgrind (cachegrind): deterministic, immune to the other tenants of a shared machine, slow.
  * DIAG_IC=1 counts V8 inline-cache misses per request (--log-ic): deterministic and fast.
- * DIAG_KIND=ours DIAG_LANE=guarded builds a throughput lane's app; DIAG_LOGINS=300 logs in that often first.
+ * DIAG_KIND=ours DIAG_LANE=guarded builds a throughput lane's app; DIAG_LOGINS=300 logs in that often first;
+ * DIAG_STORE=redis DIAG_SESSIONS=1000 spreads the requests over that many synthetic sessions.
  */
 import { randomBytes } from 'node:crypto';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
@@ -21,6 +22,9 @@ import { readSettings } from './env.js';
 import { compare } from './load.js';
 import { describeMachine, hasTaskset, pinSelf } from './machine.js';
 import type { AppKind, StoreKind } from './protocol.js';
+import { createClient } from 'redis';
+import { sessionIdFromCookie } from './cookies.js';
+import { seedSessions } from './synthetic.js';
 
 const ALL_ROUTES = ['/floor', '/noop', '/assign', '/define-property', '/oidc-mw', '/require-auth', '/user', '/user-twice', '/proposed-mw', '/proposed-user', '/proto-user'];
 const ROUTES = process.env.DIAG_ROUTES ? process.env.DIAG_ROUTES.split(',') : ALL_ROUTES;
@@ -30,6 +34,8 @@ const KIND = (process.env.DIAG_KIND ?? 'diag') as AppKind;
 if (!['diag', 'ours', 'eoc'].includes(KIND)) throw new Error('DIAG_KIND must be diag, ours or eoc');
 /** DIAG_LOGINS=300: that many whole logins through each server before it is measured (as a real process has served). */
 const LOGINS_FIRST = Number(process.env.DIAG_LOGINS ?? 0);
+/** DIAG_SESSIONS=1000 (with DIAG_STORE=redis): requests spread over that many synthetic sessions (bench/synthetic.ts). */
+const SESSIONS = Number(process.env.DIAG_SESSIONS ?? 0);
 /** DIAG_LANE=guarded: the `ours` app as a bench lane builds it, with only that route (bench/apps.ts). */
 const LANE = process.env.DIAG_LANE || undefined;
 /** DIAG_STORE=redis: the `ours` app with connect-redis and the Redis session index (its keys expire within the hour). */
@@ -40,15 +46,17 @@ function log(line: string): void {
   process.stderr.write(`${line}\n`);
 }
 
-/** `count` GETs over 8 keep-alive connections. */
-async function hit(url: string, cookie: string, count: number): Promise<void> {
+/** `count` GETs over 8 keep-alive connections, each with the next cookie of the pool. */
+async function hit(url: string, cookie: string | readonly string[], count: number): Promise<void> {
+  const pool = typeof cookie === 'string' ? [cookie] : cookie;
   const agent = new Agent({ keepAlive: true, maxSockets: 8 });
   let sent = 0;
   const worker = async () => {
     while (sent < count) {
       sent += 1;
+      const next = pool[sent % pool.length] as string;
       await new Promise<void>((resolve, reject) => {
-        get(url, { agent, headers: { cookie }, timeout: 600_000 }, (res) => {
+        get(url, { agent, headers: { cookie: next }, timeout: 600_000 }, (res) => {
           res.resume();
           res.on('end', () => (res.statusCode === 200 ? resolve() : reject(new Error(`${url}: ${res.statusCode}`))));
         }).on('error', reject);
@@ -59,7 +67,7 @@ async function hit(url: string, cookie: string, count: number): Promise<void> {
   agent.destroy();
 }
 
-async function startAll(count: number, wrapper?: (i: number) => string[], core?: number, nodeFlags?: string[]): Promise<{ idp: TestIdp; children: ServerChild[]; cookies: string[] }> {
+async function startAll(count: number, wrapper?: (i: number) => string[], core?: number, nodeFlags?: string[]): Promise<{ idp: TestIdp; children: ServerChild[]; cookies: Array<string | string[]> }> {
   const children: ServerChild[] = [];
   for (let i = 0; i < count; i++) {
     children.push(
@@ -76,11 +84,13 @@ async function startAll(count: number, wrapper?: (i: number) => string[], core?:
     clients: children.map((c) => ({ client_id: c.spec.name, client_secret: `${c.spec.name}-secret`, redirect_uris: [`${c.baseUrl}/callback`] })),
   });
   const cookies: string[] = [];
+  const pools: string[][] = [];
   try {
     for (const c of children) {
       await c.request({ cmd: 'configure', issuer: idp.issuer, clientId: c.spec.name, clientSecret: `${c.spec.name}-secret`, baseUrl: c.baseUrl });
       cookies.push((await login(c.baseUrl, idp)).cookie);
       for (let i = 0; i < LOGINS_FIRST; i++) await login(c.baseUrl, idp, i % 2 ? 'bob' : 'alice');
+      if (SESSIONS > 0) pools.push(await syntheticPool(c, cookies.at(-1) as string));
     }
   } catch (err) {
     // a failed first login must not leave the (valgrind) children running
@@ -88,7 +98,21 @@ async function startAll(count: number, wrapper?: (i: number) => string[], core?:
     await idp.close();
     throw err;
   }
-  return { idp, children, cookies };
+  return { idp, children, cookies: SESSIONS > 0 ? pools : cookies };
+}
+
+/** SESSIONS copies of the child's real session in Redis, and their cookies. */
+async function syntheticPool(child: ServerChild, realCookie: string): Promise<string[]> {
+  if (STORE !== 'redis') throw new Error('DIAG_SESSIONS needs DIAG_STORE=redis');
+  const template = await child.request<string | null>({ cmd: 'storedSession', id: sessionIdFromCookie(realCookie) });
+  if (!template) throw new Error('DIAG_SESSIONS: the real session is missing from Redis');
+  const redis = createClient({ url: settings.redisUrl });
+  await redis.connect();
+  try {
+    return (await seedSessions(redis, `${child.spec.redisPrefix}sess:`, template, SESSIONS, 0, child.spec.secret)).cookies;
+  } finally {
+    await redis.quit();
+  }
 }
 
 async function cpuMode(): Promise<void> {
@@ -96,7 +120,7 @@ async function cpuMode(): Promise<void> {
   const { idp, children, cookies } = await startAll(ROUTES.length, undefined, pin ? 0 : undefined);
   try {
     const rows = await compare(
-      ROUTES.map((path, i) => ({ name: path, child: children[i] as ServerChild, path, cookies: [cookies[i] as string] })),
+      ROUTES.map((path, i) => ({ name: path, child: children[i] as ServerChild, path, cookies: ([] as string[]).concat(cookies[i] as string | string[]) })),
       settings,
       { idp },
       log,
@@ -124,7 +148,7 @@ async function instructions(path: string, count: number): Promise<number> {
       // whole logins through the RP (DIAG_ROUTES=login): /login, IdP pages, /callback
       for (let i = 0; i < count; i++) await login(child.baseUrl, idp, i % 2 ? 'bob' : 'alice');
     } else {
-      await hit(child.baseUrl + path, cookies[0] as string, count);
+      await hit(child.baseUrl + path, cookies[0] as string | string[], count);
     }
   } finally {
     await child.close();
@@ -159,7 +183,7 @@ async function icEvents(path: string, count: number): Promise<number> {
   const { idp, children, cookies } = await startAll(1, undefined, undefined, ['--log-ic', `--logfile=${log}`, '--no-logfile-per-isolate']);
   const child = children[0] as ServerChild;
   try {
-    await hit(child.baseUrl + path, cookies[0] as string, count);
+    await hit(child.baseUrl + path, cookies[0] as string | string[], count);
   } finally {
     await child.close();
     await idp.close();
