@@ -124,13 +124,8 @@ export function httpFetch(options: HttpFetchOptions = {}): typeof fetch {
         // A kept-alive socket the IdP closed as we reused it. Sent once more on a new connection only when
         // nothing came back and the request is safe to repeat: a token request (a code, a rotating refresh
         // token) the IdP may have read must never be sent twice.
-        if (!settled && !retried && !responded && req?.reusedSocket && err.code === 'ECONNRESET' && (method === 'GET' || method === 'HEAD')) {
-          settled = true;
-          signal?.removeEventListener('abort', onAbort);
-          send(url, method, headers, body, signal, true).then(resolve, reject);
-          return;
-        }
-        finish(() => reject(fetchFailed(err)));
+        const repeatable = !retried && !responded && req?.reusedSocket && err.code === 'ECONNRESET' && (method === 'GET' || method === 'HEAD');
+        finish(() => (repeatable ? send(url, method, headers, body, signal, true).then(resolve, reject) : reject(fetchFailed(err))));
       });
       req.end(body ?? undefined);
     });

@@ -8,22 +8,26 @@ interface Scheme {
   hash: string | null;
   keyTypes: readonly string[];
   curve?: string;
-  padding?: number;
-  dsaEncoding?: 'ieee-p1363';
+  /** node:crypto's verify() options besides the key: RSA-PSS padding and salt, or ECDSA's JOSE signature encoding. */
+  params?: Omit<VerifyKeyObjectInput, 'key'>;
 }
 
 const RSA = ['rsa'];
 const PSS = ['rsa', 'rsa-pss'];
+/** RFC 7518 §3.5: the salt is as long as the hash. */
+const PSS_PARAMS = { padding: constants.RSA_PKCS1_PSS_PADDING, saltLength: constants.RSA_PSS_SALTLEN_DIGEST };
+/** RFC 7518 §3.4: R || S, not DER. */
+const ECDSA_PARAMS = { dsaEncoding: 'ieee-p1363' } as const;
 const SCHEMES: Readonly<Record<string, Scheme>> = Object.freeze({
   RS256: { hash: 'sha256', keyTypes: RSA },
   RS384: { hash: 'sha384', keyTypes: RSA },
   RS512: { hash: 'sha512', keyTypes: RSA },
-  PS256: { hash: 'sha256', keyTypes: PSS, padding: constants.RSA_PKCS1_PSS_PADDING },
-  PS384: { hash: 'sha384', keyTypes: PSS, padding: constants.RSA_PKCS1_PSS_PADDING },
-  PS512: { hash: 'sha512', keyTypes: PSS, padding: constants.RSA_PKCS1_PSS_PADDING },
-  ES256: { hash: 'sha256', keyTypes: ['ec'], curve: 'prime256v1', dsaEncoding: 'ieee-p1363' },
-  ES384: { hash: 'sha384', keyTypes: ['ec'], curve: 'secp384r1', dsaEncoding: 'ieee-p1363' },
-  ES512: { hash: 'sha512', keyTypes: ['ec'], curve: 'secp521r1', dsaEncoding: 'ieee-p1363' },
+  PS256: { hash: 'sha256', keyTypes: PSS, params: PSS_PARAMS },
+  PS384: { hash: 'sha384', keyTypes: PSS, params: PSS_PARAMS },
+  PS512: { hash: 'sha512', keyTypes: PSS, params: PSS_PARAMS },
+  ES256: { hash: 'sha256', keyTypes: ['ec'], curve: 'prime256v1', params: ECDSA_PARAMS },
+  ES384: { hash: 'sha384', keyTypes: ['ec'], curve: 'secp384r1', params: ECDSA_PARAMS },
+  ES512: { hash: 'sha512', keyTypes: ['ec'], curve: 'secp521r1', params: ECDSA_PARAMS },
   // As jose v6, which the key set imports with: Ed25519 keys only.
   EdDSA: { hash: null, keyTypes: ['ed25519'] },
   Ed25519: { hash: null, keyTypes: ['ed25519'] },
@@ -80,12 +84,7 @@ export async function verifyCompactJws(token: string, alg: string, getKey: JWTVe
   // No extension is understood here, so none may be critical (RFC 7515 §4.1.11); that also covers b64=false.
   if (header.crit !== undefined) throw new errors.JOSENotSupported('The JWS has critical header parameters');
   const key = usableKey(await getKey(header as unknown as CompactJWSHeaderParameters, { payload: encodedPayload, signature: encodedSignature }), scheme);
-  const input: VerifyKeyObjectInput = {
-    key,
-    ...(scheme.padding !== undefined ? { padding: scheme.padding, saltLength: constants.RSA_PSS_SALTLEN_DIGEST } : {}),
-    ...(scheme.dsaEncoding ? { dsaEncoding: scheme.dsaEncoding } : {}),
-  };
   const signed = Buffer.from(`${encodedHeader}.${encodedPayload}`, 'ascii');
-  if (!verify(scheme.hash, signed, input, Buffer.from(encodedSignature, 'base64url'))) throw new errors.JWSSignatureVerificationFailed();
+  if (!verify(scheme.hash, signed, { ...scheme.params, key }, Buffer.from(encodedSignature, 'base64url'))) throw new errors.JWSSignatureVerificationFailed();
   return { header, payload: jsonObject(encodedPayload, 'payload') };
 }
