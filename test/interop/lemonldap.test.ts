@@ -14,7 +14,7 @@ import { useOpAndApp } from './setup.js';
 import type { Running } from './setup.js';
 import type { Page } from 'playwright-core';
 
-const ISSUER = 'http://127.0.0.1:42100';
+const ISSUER = 'http://127.0.0.1:22100';
 /** Access token lifetime (s): short, so that the automatic refresh is reached without a long wait. */
 const TTL = 5;
 const { accessTokenExpiry, expectLoggedOutHome, logOut, me, visit } = appPages(APP_URL);

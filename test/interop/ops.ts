@@ -15,8 +15,10 @@ const DATA = '/tmp/oidc-session-interop';
  * Where the example app listens for each OP (their clients are registered with these redirect URIs): one
  * port each, so that the two files can run at the same time.
  */
-export const LEMONLDAP_APP_URL = 'http://127.0.0.1:42300';
-export const GLEWLWYD_APP_URL = 'http://127.0.0.1:42301';
+// Ports below Linux's ephemeral range (32768-60999): a busy machine's outgoing connections can hold a port
+// in that range, and a listener there then fails with EADDRINUSE (seen in CI with LemonLDAP on 42100).
+export const LEMONLDAP_APP_URL = 'http://127.0.0.1:22300';
+export const GLEWLWYD_APP_URL = 'http://127.0.0.1:22301';
 
 function run(script: string, args: string[], env: Record<string, string>, timeoutMs: number): Promise<string> {
   return new Promise((resolve, reject) => {
@@ -67,7 +69,7 @@ export interface Op {
   stop(): Promise<void>;
 }
 
-/** (Re)starts LemonLDAP::NG 2.16 on 127.0.0.1:42100 with fresh sessions and no stored consent. */
+/** (Re)starts LemonLDAP::NG 2.16 on 127.0.0.1:22100 with fresh sessions and no stored consent. */
 export async function startLemonldap(settings: LemonldapSettings = {}): Promise<Op> {
   const home = join(DATA, 'lemonldap');
   // start.sh logs the apt install into LLNG_HOME before it creates it
@@ -81,7 +83,7 @@ export async function startLemonldap(settings: LemonldapSettings = {}): Promise<
   };
   await run('lemonldap/stop.sh', [], env, 30_000);
   await run('lemonldap/start.sh', [], env, 300_000);
-  const op = { name: 'LemonLDAP::NG', appUrl: LEMONLDAP_APP_URL, issuer: 'http://127.0.0.1:42100', clientId: 'exampleapp', clientSecret: 'exampleappsecret' };
+  const op = { name: 'LemonLDAP::NG', appUrl: LEMONLDAP_APP_URL, issuer: 'http://127.0.0.1:22100', clientId: 'exampleapp', clientSecret: 'exampleappsecret' };
   await warmUp(op.issuer);
   return {
     ...op,
